@@ -1,0 +1,312 @@
+"""Find effort markers in a ticket: spaCy rules per turn, then cross-turn detectors.
+
+The rules are data (``effortnlp/patterns/*.jsonl``), one JSON object a line::
+
+    {"id": "transfer.pass_to_team", "label": "TRANSFER", "speaker": "agent",
+     "phrases": ["(pass|forward) (this|it) to (our|the) (billing|tech) team"]}
+
+- ``phrases``: fixed phrases for a ``PhraseMatcher`` on ``LOWER``. A phrase may
+  hold alternations ``(a|b|)`` (an empty branch makes the group optional);
+  they are expanded when the patterns load, so matching stays one fast
+  ``PhraseMatcher`` pass however many variants a rule has.
+- ``pattern``: a spaCy ``Matcher`` token pattern, for what needs number shapes
+  or quantifiers. These are slower, so they run only on short windows that
+  start at a token one of them can begin with.
+- ``speaker``: ``customer``, ``agent`` or ``any`` (default): whose turns the
+  rule applies to ("as I said" is repeat info from a customer, a recap from an
+  agent).
+- ``target``: for CHANNEL_SWITCH, the channel it moves the customer to.
+- ``label: "NOT"`` with ``suppresses: [labels]``: a hard negative. Any hit of
+  those labels overlapping it (or, with ``"scope": "turn"``, in the same turn)
+  is dropped: "balance transfer", "callback URL".
+
+Every hit is turned into a ``MarkerHit`` while its Doc is alive; Docs are never
+kept, which is what keeps memory flat on big dumps.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import spacy
+from spacy.matcher import Matcher, PhraseMatcher
+
+from .schema import MARKERS, MarkerHit, Ticket
+
+NEGATIVE = "NOT"
+_ALT = re.compile(r"\(([^()]*)\)")
+
+#: Longest text given to spaCy in one piece; longer turns are cut into windows
+#: at whitespace (spaCy refuses texts over ``nlp.max_length`` and memory grows
+#: with Doc size).
+MAX_CHUNK_CHARS = 100_000
+
+
+class PatternError(ValueError):
+    """A pattern file is malformed."""
+
+
+def expand_phrase(phrase: str) -> list[str]:
+    """Expand ``(a|b|)`` alternations into every variant, whitespace-normalised.
+
+    >>> expand_phrase("(pass|send) it (on|)")
+    ['pass it on', 'pass it', 'send it on', 'send it']
+    """
+    parts = _ALT.split(phrase)
+    # split() with one group alternates literal, group, literal, ...
+    options = [[p] if i % 2 == 0 else p.split("|") for i, p in enumerate(parts)]
+    out: list[str] = []
+    seen: set[str] = set()
+    for combo in itertools.product(*options):
+        text = " ".join("".join(combo).split())
+        if text and text not in seen:
+            seen.add(text)
+            out.append(text)
+    return out
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    label: str
+    speaker: str = "any"
+    target: str | None = None
+    suppresses: tuple[str, ...] = ()
+    scope: str = "span"
+    phrases: tuple[str, ...] = ()
+    pattern: tuple[dict[str, Any], ...] | None = None
+    source_file: str = ""
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], source_file: str = "") -> Rule:
+        where = f"{source_file}: rule {d.get('id', '?')!r}"
+        if "id" not in d or "label" not in d:
+            raise PatternError(f"{where}: every pattern needs an 'id' and a 'label'")
+        label = d["label"]
+        if label not in MARKERS and label != NEGATIVE:
+            raise PatternError(f"{where}: unknown label {label!r}")
+        if ("phrases" in d) == ("pattern" in d):
+            raise PatternError(f"{where}: give exactly one of 'phrases' or 'pattern'")
+        speaker = d.get("speaker", "any")
+        if speaker not in ("any", "customer", "agent"):
+            raise PatternError(f"{where}: speaker must be customer, agent or any")
+        phrases: tuple[str, ...] = ()
+        if "phrases" in d:
+            phrases = tuple(v for p in d["phrases"] for v in expand_phrase(p.lower()))
+        return cls(
+            id=d["id"],
+            label=label,
+            speaker=speaker,
+            target=d.get("target"),
+            suppresses=tuple(d.get("suppresses", ())),
+            scope=d.get("scope", "span"),
+            phrases=phrases,
+            pattern=tuple(d["pattern"]) if "pattern" in d else None,
+            source_file=source_file,
+        )
+
+
+def default_pattern_dir() -> Path:
+    return Path(str(resources.files("effortnlp") / "patterns"))
+
+
+def load_rules(directory: str | Path | None = None) -> list[Rule]:
+    """Read every ``*.jsonl`` pattern file in ``directory`` (default: the bundled ones)."""
+    directory = Path(directory) if directory is not None else default_pattern_dir()
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for path in sorted(directory.glob("*.jsonl")):
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip() or line.lstrip().startswith("//"):
+                continue
+            try:
+                d = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise PatternError(f"{path.name}:{lineno}: not JSON ({exc.msg})") from None
+            rule = Rule.from_dict(d, f"{path.name}:{lineno}")
+            if rule.id in seen:
+                raise PatternError(f"{path.name}:{lineno}: duplicate rule id {rule.id!r}")
+            seen.add(rule.id)
+            rules.append(rule)
+    return rules
+
+
+@dataclass
+class _Span:
+    rule: Rule
+    start: int  # char offsets in the turn text
+    end: int
+
+
+@dataclass
+class MarkerFinder:
+    """Runs the rules over every turn and the cross-turn detectors over the ticket.
+
+    Build once, call ``find(ticket)`` per ticket (or ``find_many``). Holds a
+    ``spacy.blank("en")`` tokenizer, one ``PhraseMatcher`` and one ``Matcher``.
+    """
+
+    pattern_dir: str | Path | None = None
+    detectors: bool = True
+    rules: list[Rule] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rules = load_rules(self.pattern_dir)
+        self.nlp = spacy.blank("en")
+        self.nlp.max_length = MAX_CHUNK_CHARS * 2
+        self.tokenizer = self.nlp.tokenizer
+        self._by_key: dict[int, Rule] = {}
+        self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self.matcher = Matcher(self.nlp.vocab)
+        self._matcher_starts: set[str] | None = set()
+        for rule in self.rules:
+            key = self.nlp.vocab.strings.add(rule.id)
+            self._by_key[key] = rule
+            if rule.phrases:
+                docs = list(self.tokenizer.pipe(rule.phrases))
+                self.phrase_matcher.add(rule.id, docs)
+            else:
+                self.matcher.add(rule.id, [list(rule.pattern or ())])
+                self._note_start(rule.pattern or ())
+
+    def _note_start(self, pattern: Iterable[dict[str, Any]]) -> None:
+        """Remember which lower-cased words a token pattern can start with.
+
+        A pattern whose first token is not a fixed word (or set of words)
+        could start anywhere; then the matcher runs on whole turns.
+        """
+        first = next(iter(pattern), {})
+        if self._matcher_starts is None:
+            return
+        op = first.get("OP")
+        lower = first.get("LOWER")
+        if op in ("?", "*") or lower is None:
+            self._matcher_starts = None
+        elif isinstance(lower, str):
+            self._matcher_starts.add(lower)
+        elif isinstance(lower, dict) and "IN" in lower:
+            self._matcher_starts.update(w.lower() for w in lower["IN"])
+        else:
+            self._matcher_starts = None
+
+    # -- per turn -------------------------------------------------------------
+
+    def _spans(self, doc, speaker: str) -> list[_Span]:
+        spans: list[_Span] = []
+        for key, s, e in self.phrase_matcher(doc):
+            spans.append(_Span(self._by_key[key], doc[s].idx, doc[e - 1].idx + len(doc[e - 1])))
+        if len(self.matcher):
+            for key, s, e in self._token_matches(doc):
+                spans.append(_Span(self._by_key[key], doc[s].idx, doc[e - 1].idx + len(doc[e - 1])))
+        return [sp for sp in spans if sp.rule.speaker in ("any", speaker)]
+
+    def _token_matches(self, doc) -> Iterator[tuple[int, int, int]]:
+        if self._matcher_starts is None:
+            yield from self.matcher(doc)
+            return
+        starts = self._matcher_starts
+        window = 12
+        for tok in doc:
+            if tok.lower_ in starts:
+                span = doc[tok.i : tok.i + window]
+                for key, s, e in self.matcher(span):
+                    if s == 0:  # only matches anchored at the start word
+                        yield key, tok.i + s, tok.i + e
+
+    def turn_hits(self, text: str, speaker: str, turn: int) -> list[MarkerHit]:
+        """Rule hits in one turn's text, negatives applied."""
+        spans: list[_Span] = []
+        offset = 0
+        for chunk in _chunks(text, MAX_CHUNK_CHARS):
+            doc = self.tokenizer(chunk)
+            for sp in self._spans(doc, speaker):
+                spans.append(_Span(sp.rule, sp.start + offset, sp.end + offset))
+            offset += len(chunk)
+        return self._resolve(spans, text, speaker, turn)
+
+    def _resolve(self, spans: list[_Span], text: str, speaker: str, turn: int) -> list[MarkerHit]:
+        negs = [sp for sp in spans if sp.rule.label == NEGATIVE]
+        pos = [sp for sp in spans if sp.rule.label != NEGATIVE]
+        kept: list[_Span] = []
+        for sp in pos:
+            if any(
+                sp.rule.label in n.rule.suppresses
+                and (n.rule.scope == "turn" or (n.start < sp.end and sp.start < n.end))
+                for n in negs
+            ):
+                continue
+            kept.append(sp)
+        # Several rules of one label often overlap the same words: keep the longest.
+        kept.sort(key=lambda sp: (sp.start, -(sp.end - sp.start)))
+        out: list[MarkerHit] = []
+        last_end: dict[str, int] = {}
+        for sp in kept:
+            if sp.start < last_end.get(sp.rule.label, -1):
+                continue
+            last_end[sp.rule.label] = sp.end
+            detail = {"target": sp.rule.target} if sp.rule.target else {}
+            out.append(
+                MarkerHit(
+                    label=sp.rule.label,
+                    rule_id=sp.rule.id,
+                    turn=turn,
+                    speaker=speaker,
+                    start=sp.start,
+                    end=sp.end,
+                    text=text[sp.start : sp.end],
+                    source="rule",
+                    detail=detail,
+                )
+            )
+        return out
+
+    # -- per ticket -----------------------------------------------------------
+
+    def find(self, ticket: Ticket) -> list[MarkerHit]:
+        """All hits in a ticket, ordered by turn then position."""
+        hits: list[MarkerHit] = []
+        for i, turn in enumerate(ticket.turns):
+            if turn.text and turn.speaker in ("customer", "agent"):
+                hits.extend(self.turn_hits(turn.text, turn.speaker, i))
+        if self.detectors:
+            from .detectors import cross_turn_hits
+
+            hits.extend(cross_turn_hits(ticket, hits))
+        hits.sort(key=lambda h: (h.turn, h.start, h.label))
+        return hits
+
+    def find_many(self, tickets: Iterable[Ticket]) -> Iterator[tuple[Ticket, list[MarkerHit]]]:
+        for ticket in tickets:
+            yield ticket, self.find(ticket)
+
+
+def _chunks(text: str, size: int) -> Iterator[str]:
+    """Cut text into pieces of at most ``size`` chars, at whitespace when possible."""
+    if len(text) <= size:
+        yield text
+        return
+    start = 0
+    while start < len(text):
+        end = min(start + size, len(text))
+        if end < len(text):
+            cut = text.rfind(" ", start + size // 2, end)
+            if cut > start:
+                end = cut + 1
+        yield text[start:end]
+        start = end
+
+
+def count_hits(hits: Iterable[MarkerHit]) -> dict[str, int]:
+    """Hits per marker label, every label present."""
+    counts = dict.fromkeys(MARKERS, 0)
+    for h in hits:
+        if h.label in counts:
+            counts[h.label] += 1
+    return counts
