@@ -1,0 +1,288 @@
+"""``effortnlp`` command line: a thin click layer over ``EffortAnalyzer`` and the readers.
+
+Input problems end in one line on stderr and exit code 2, never a traceback;
+the details of an unexpected error go to a log file (or to the terminal with
+``--debug``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+import click
+
+from . import __version__
+
+EXIT_INPUT = 2
+log = logging.getLogger("effortnlp")
+
+
+class UserError(click.ClickException):
+    """A one-line error for the user; exit code 2."""
+
+    exit_code = EXIT_INPUT
+
+    def show(self, file=None) -> None:
+        click.echo(f"effortnlp: error: {self.format_message()}", err=True)
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from .io import InputError
+    from .markers import PatternError
+    from .model import ModelError
+
+    return (InputError, ModelError, PatternError, FileNotFoundError, IsADirectoryError, PermissionError)
+
+
+class EffortGroup(click.Group):
+    """Turns known input errors into one line + exit 2, and logs unexpected ones."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+            raise
+        except _known_errors() as exc:
+            raise UserError(_one_line(exc)) from None
+        except Exception as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            log_path = Path(tempfile.gettempdir()) / "effortnlp-error.log"
+            with open(log_path, "a", encoding="utf-8") as f:
+                f.write(traceback.format_exc() + "\n")
+            raise UserError(
+                f"{type(exc).__name__}: {_one_line(exc)} (details in {log_path}; --debug shows them)"
+            ) from None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.filename:
+        text = f"{exc.strerror or 'cannot open'}: {exc.filename}"
+    return " ".join(text.split())
+
+
+@click.group(cls=EffortGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="effortnlp")
+@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Customer Effort Score (CES 1-7, 7 = effortless) from support tickets,
+    every score explained with quoted evidence."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(message)s")
+
+
+# -- shared options -----------------------------------------------------------
+
+
+def input_options(f):
+    """INPUT plus the options that say how to read it (shared by every reading command)."""
+    options = [
+        click.argument("input_path", metavar="INPUT", type=click.Path(allow_dash=True)),
+        click.option(
+            "--format",
+            "input_format",
+            default=None,
+            help="Input format (default: detected). jsonl, turns, tickets, or a help-desk export format.",
+        ),
+        click.option("--id-col", default=None, help="Ticket id column (default ticket_id)."),
+        click.option("--speaker-col", default=None, help="Speaker column, one-row-per-turn input."),
+        click.option("--text-col", default=None, help="Text column, one-row-per-turn input."),
+        click.option(
+            "--transcript-col", default=None, help="Transcript column, one-row-per-ticket input."
+        ),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def model_options(f):
+    f = click.option(
+        "--prior",
+        is_flag=True,
+        help="Use the rules-only prior (fixed research weights) instead of a trained model.",
+    )(f)
+    f = click.option(
+        "--model",
+        "model_path",
+        type=click.Path(file_okay=False),
+        default=None,
+        help="Model directory (default: the bundled models/default, or $EFFORTNLP_MODEL).",
+    )(f)
+    return f
+
+
+def column_options(kwargs: dict) -> dict:
+    names = {"id_col", "speaker_col", "text_col", "transcript_col"}
+    return {k: kwargs.pop(k) for k in list(kwargs) if k in names and kwargs[k] is not None}
+
+
+def make_analyzer(model_path: str | None, prior: bool):
+    from .analyzer import EffortAnalyzer
+
+    if prior:
+        return EffortAnalyzer.prior()
+    return EffortAnalyzer.load(model_path)
+
+
+def progress(total: int | None, quiet: bool, desc: str):
+    """A tqdm bar on stderr, shown only when stderr is a terminal and not ``--quiet``."""
+    from tqdm import tqdm
+
+    disable = quiet or not sys.stderr.isatty()
+    return tqdm(total=total, unit=" tickets", desc=desc, disable=disable, file=sys.stderr)
+
+
+# -- commands -----------------------------------------------------------------
+
+
+@cli.command()
+@input_options
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(allow_dash=True),
+    help="Scored file: .csv, .jsonl or .parquet; - for CSV on stdout.",
+)
+@click.option(
+    "--errors",
+    "errors_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Where bad input rows are recorded (default: OUTPUT with .errors.jsonl).",
+)
+@model_options
+@click.option("--top", default=3, show_default=True, help="Drivers listed per ticket.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+def score(input_path, output, errors_path, model_path, prior, top, quiet, input_format, **kwargs):
+    """Score every ticket in INPUT into one row per ticket.
+
+    Columns: ticket_id, ces, band, p_high, one count per marker, drivers
+    (JSON list of the top drivers), empty. Bad input rows are written to the
+    errors file with their line number; nothing is dropped silently.
+    """
+    from .io import RowError, count_input_rows, open_writer, read_tickets, write_errors
+
+    cols = column_options(kwargs)
+    analyzer = make_analyzer(model_path, prior)
+    errors: list[RowError] = []
+    total = count_input_rows(input_path, input_format, **cols) if input_path != "-" else None
+    n = 0
+    with progress(total, quiet, "scoring") as bar, open_writer(output) as writer:
+        tickets = read_tickets(input_path, input_format, on_error=errors.append, **cols)
+        for result in analyzer.score(tickets):
+            writer.write(result.to_row(top=top))
+            n += 1
+            bar.update(1)
+    if errors_path is None and output != "-":
+        errors_path = _errors_path_for(output)
+    if errors and errors_path:
+        write_errors(errors_path, errors)
+    elif errors_path and os.path.exists(errors_path):
+        os.remove(errors_path)  # a stale file from an earlier run would mislead
+    if not quiet:
+        where = f" (see {errors_path})" if errors else ""
+        click.echo(f"scored {n} tickets, {len(errors)} input rows with errors{where}", err=True)
+
+
+def _errors_path_for(output: str) -> str:
+    p = Path(output)
+    stem = p.name.split(".")[0] or p.name
+    return str(p.with_name(stem + ".errors.jsonl"))
+
+
+def _find_ticket(input_path, input_format, cols, ticket_id, worst, analyzer):
+    from .io import read_tickets
+
+    tickets = read_tickets(input_path, input_format, on_error=lambda e: None, **cols)
+    if ticket_id is not None:
+        for t in tickets:
+            if t.ticket_id == str(ticket_id):
+                return t
+        raise UserError(f"ticket {ticket_id!r} not found in {input_path}")
+    best = None
+    for batch_start in _batches(tickets, 500):
+        for t, r in zip(batch_start, analyzer.score_many(batch_start), strict=True):
+            if best is None or r.ces < best[1]:
+                best = (t, r.ces)
+    if best is None:
+        raise UserError(f"no tickets in {input_path}")
+    return best[0]
+
+
+def _batches(items, size):
+    from .analyzer import batched
+
+    return batched(items, size)
+
+
+@cli.command()
+@input_options
+@click.option("--ticket", "ticket_id", default=None, help="Id of the ticket to explain.")
+@click.option("--worst", is_flag=True, help="Explain the highest-effort ticket in INPUT.")
+@click.option(
+    "--format",
+    "-f",
+    "out_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@model_options
+def explain(input_path, ticket_id, worst, out_format, model_path, prior, input_format, **kwargs):
+    """Explain one ticket: its score, the drivers that moved it, and the quoted
+    evidence with turn numbers."""
+    from .render import explain_text
+
+    if (ticket_id is None) == (not worst):
+        raise UserError("give --ticket ID or --worst")
+    cols = column_options(kwargs)
+    analyzer = make_analyzer(model_path, prior)
+    ticket = _find_ticket(input_path, input_format, cols, ticket_id, worst, analyzer)
+    result = analyzer.explain(ticket)
+    if out_format == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(explain_text(result, ticket))
+
+
+@cli.command()
+@input_options
+@click.option(
+    "-o", "--output", default="-", type=click.Path(allow_dash=True), help="JSONL file (default stdout)."
+)
+@model_options
+def markers(input_path, output, model_path, prior, input_format, **kwargs):
+    """Print every marker hit in INPUT as JSONL (one hit a line, with its ticket_id)."""
+    from .io import read_tickets
+
+    cols = column_options(kwargs)
+    analyzer = make_analyzer(model_path, prior)
+    out = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")
+    try:
+        for ticket in read_tickets(input_path, input_format, on_error=_warn_row, **cols):
+            for hit in analyzer.markers(ticket):
+                out.write(json.dumps({"ticket_id": ticket.ticket_id} | hit.to_dict(), ensure_ascii=False) + "\n")
+    finally:
+        if out is not sys.stdout:
+            out.close()
+
+
+def _warn_row(error) -> None:
+    click.echo(f"effortnlp: skipped {error.source}:{error.row}: {error.reason}", err=True)
+
+
+def main() -> None:
+    cli(prog_name="effortnlp")
+
