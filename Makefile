@@ -35,7 +35,7 @@ model: data
 
 ## Marker precision/recall/F1 and CES Spearman on ../shared/data/real (skips when absent).
 eval: install
-	$(PY) -m effortnlp.realdata --ces
+	$(PY) -m effortnlp.realeval
 
 bench: install
 	$(PY) -m effortnlp.bench

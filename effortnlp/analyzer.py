@@ -13,8 +13,9 @@ from .markers import MarkerFinder
 from .model import EffortModel, ModelError, PriorModel, load_model
 from .schema import EffortResult, MarkerHit, Ticket
 
-#: Where ``make model`` puts the bundled model, relative to the repository.
-BUNDLED_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
+#: Where ``make model`` puts the bundled models, relative to the repository.
+MODEL_DIR = Path(__file__).resolve().parent.parent / "models"
+BUNDLED_MODEL = MODEL_DIR / "default"
 
 BATCH_SIZE = 500
 

@@ -283,6 +283,192 @@ def _warn_row(error) -> None:
     click.echo(f"effortnlp: skipped {error.source}:{error.row}: {error.reason}", err=True)
 
 
+def label_options(f):
+    f = click.option("--label-kind", type=click.Choice(["ces", "effort"]), default=None,
+                     help="ces (1-7, default) or effort (low/medium/high); detected from the column name.")(f)
+    f = click.option("--label-id-col", default="ticket_id", show_default=True,
+                     help="Ticket id column in the label file.")(f)
+    f = click.option("--label-col", default=None,
+                     help="Label column (in the label file, or in the ticket file when --labels is not given).")(f)
+    f = click.option("--labels", "labels_path", type=click.Path(dir_okay=False), default=None,
+                     help="Label file (CSV, JSONL, Parquet) joined to tickets by id.")(f)
+    return f
+
+
+def _labelled(input_path, input_format, cols, labels_path, label_col, label_id_col, label_kind, quiet):
+    """Read tickets and labels, join them, and say what could not be joined."""
+    from .io import read_tickets
+    from .training import join, labels_from_records, read_labels
+
+    errors = []
+    tickets = list(read_tickets(input_path, input_format, on_error=errors.append, **cols))
+    if labels_path:
+        labels = read_labels(labels_path, id_col=label_id_col, label_col=label_col, label_kind=label_kind)
+    else:
+        if not label_col:
+            raise UserError("give --labels FILE, or --label-col COLUMN for labels inside the ticket file")
+        try:
+            labels = labels_from_records(
+                ({"ticket_id": t.ticket_id, **t.meta} for t in tickets),
+                label_col=label_col, label_kind=label_kind, source=str(input_path),
+            )
+        except ValueError as exc:
+            raise UserError(f"{input_path}: {exc}") from None
+    joined = join(tickets, labels)
+    if not quiet:
+        extra = ""
+        if labels.invalid:
+            extra += f"; {len(labels.invalid)} labels unusable (missing or out of range)"
+        if labels.duplicates:
+            extra += f"; {labels.duplicates} duplicate labels ignored (first kept)"
+        if errors:
+            extra += f"; {len(errors)} input rows with errors"
+        click.echo(joined.summary() + extra, err=True)
+    if not joined.tickets:
+        raise UserError("no ticket has a label: check the id columns (--id-col, --label-id-col)")
+    return joined, labels
+
+
+@cli.command()
+@input_options
+@label_options
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
+              help="Model directory to write, e.g. models/acme.")
+@click.option("--seed", default=0, show_default=True, help="Random seed (same seed, same model).")
+@click.option("--cv", default=5, show_default=True, help="Cross-validation folds for the reported metrics (0: none).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write the cross-validated report as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def train(input_path, labels_path, label_col, label_id_col, label_kind, output, seed, cv, json_path,
+          quiet, input_format, **kwargs):
+    """Train a model on labelled tickets (CES survey answers joined by ticket id)
+    and report cross-validated metrics next to the rules-only prior and the mean."""
+    from .model import save_model
+    from .render import evaluation_text
+    from .training import report_json
+    from .training import train as train_model
+
+    cols = column_options(kwargs)
+    joined, labels = _labelled(input_path, input_format, cols, labels_path, label_col, label_id_col,
+                               label_kind, quiet)
+    with progress(len(joined.tickets), quiet, "featurizing") as bar:
+        model, report = train_model(joined.tickets, joined.labels, label_kind=labels.kind, seed=seed,
+                                    cv=cv, on_progress=bar.update)
+    model.manifest["training"]["source"] = str(input_path)
+    model.manifest["training"]["tickets_without_label"] = len(joined.tickets_without_label)
+    model.manifest["training"]["labels_without_ticket"] = len(joined.labels_without_ticket)
+    save_model(model, output)
+    if report:
+        predictors = {"model": report["model"], "prior": report["prior"], "mean": report["mean"]}
+        click.echo(f"{cv}-fold cross-validated on {len(joined.tickets)} tickets:")
+        click.echo(evaluation_text({"predictors": predictors}))
+        if json_path:
+            Path(json_path).write_text(report_json({"predictors": predictors}) + "\n")
+    click.echo(f"saved {output}", err=True)
+
+
+@cli.command()
+@input_options
+@label_options
+@model_options
+@click.option("--cv", default=0, help="K-fold cross-validated figures: train and test in K folds on INPUT.")
+@click.option("--seed", default=0, show_default=True, help="Seed for the folds.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write the report as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def evaluate(input_path, labels_path, label_col, label_id_col, label_kind, model_path, prior, cv, seed,
+             json_path, quiet, input_format, **kwargs):
+    """How good is a model on labelled tickets: MAE, Spearman rho, quadratic
+    weighted kappa, band confusion, calibration of p_high, per-marker P/R/F1
+    (when the labels have marker columns), beside the prior and mean baselines."""
+    import numpy as np
+
+    from .markers import MarkerFinder
+    from .metrics import ces_report
+    from .model import PriorModel, label_values
+    from .render import evaluation_text
+    from .training import cross_validated_predictions, featurize_all, marker_scores, report_json
+
+    cols = column_options(kwargs)
+    joined, labels = _labelled(input_path, input_format, cols, labels_path, label_col, label_id_col,
+                               label_kind, quiet)
+    y = label_values(joined.labels, labels.kind)
+    if cv:
+        finder = MarkerFinder()
+    else:
+        analyzer = make_analyzer(model_path, prior)
+        finder = analyzer.finder
+    with progress(len(joined.tickets), quiet, "featurizing") as bar:
+        feats, counts = featurize_all(finder, joined.tickets, bar.update)
+    if cv:
+        ces, p = cross_validated_predictions(feats, joined.labels, label_kind=labels.kind, k=cv, seed=seed)
+    else:
+        ces, p = analyzer.model.predict(feats)
+    predictors = {
+        "model": ces_report(y, ces, p),
+        "prior": ces_report(y, *PriorModel().predict(feats)),
+        "mean": ces_report(y, np.full(len(y), float(np.mean(y))), np.full(len(y), float(np.mean(y < 3.5)))),
+    }
+    report = {"predictors": predictors, "n": len(y), "cv": cv or None}
+    truth = [labels.markers.get(t.ticket_id) for t in joined.tickets]
+    if any(truth):
+        pairs = [(c, t) for c, t in zip(counts, truth, strict=True) if t]
+        report["markers"] = marker_scores([c for c, _ in pairs], [t for _, t in pairs])
+    click.echo(evaluation_text(report))
+    if json_path:
+        Path(json_path).write_text(report_json(report) + "\n")
+
+
+@cli.command()
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+def info(path):
+    """Show a model's manifest: kind, versions, training data, metrics, files.
+    PATH defaults to the bundled model."""
+    from .analyzer import bundled_model_path
+    from .model import read_manifest, verify_files
+
+    path = Path(path) if path else bundled_model_path()
+    manifest = read_manifest(path)
+    verify_files(path, manifest)
+    click.echo(click.style(f"{path}", bold=True) + f"  ({manifest.get('kind')} model, files verified)")
+    if manifest.get("description"):
+        click.echo(f"  {manifest['description']}")
+    versions = manifest.get("versions", {})
+    click.echo("  saved with " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())))
+    click.echo(f"  label kind: {manifest.get('label_kind')}; {len(manifest.get('feature_names', []))} features")
+    training = manifest.get("training")
+    if training:
+        click.echo(f"  trained on {training.get('n')} tickets from {training.get('source', '?')} "
+                   f"(fingerprint {str(training.get('fingerprint'))[:12]}, seed {training.get('seed')})")
+    for split, table in (manifest.get("metrics") or {}).items():
+        for name, m in table.items():
+            rho = m.get("spearman")
+            click.echo(f"  {split:<8} {name:<10} MAE {m['mae']:.3f}  rho {rho if rho is None else f'{rho:.3f}'}  n {m['n']}")
+    click.echo(f"  {len(manifest['files'])} files, SHA-256 checked")
+
+
+@cli.command("models")
+@click.argument("directory", required=False, type=click.Path(file_okay=False), default=None)
+def list_models(directory):
+    """List the model directories under DIRECTORY (default: the bundled models/)."""
+    from .analyzer import bundled_model_path
+    from .model import ModelError, read_manifest
+
+    root = Path(directory) if directory else bundled_model_path().parent
+    found = False
+    for d in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+        try:
+            m = read_manifest(d)
+        except ModelError as exc:
+            click.echo(f"{d.name:<12} unusable: {exc}")
+            continue
+        found = True
+        n = (m.get("training") or {}).get("n", "-")
+        click.echo(f"{d.name:<12} {m.get('kind'):<8} trained on {n} tickets  {m.get('description', '')}")
+    if not found:
+        raise UserError(f"no models in {root}")
+
+
 def main() -> None:
     cli(prog_name="effortnlp")
 
