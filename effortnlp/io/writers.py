@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
+import io
 import json
 import math
 import os
@@ -67,6 +68,25 @@ def _csv_cell(value: Any) -> str:
     if hasattr(value, "item"):
         return _csv_cell(value.item())
     return str(value)
+
+
+class _CsvLines:
+    """CSV records ending in "\n", the same bytes on every platform.
+
+    csv quotes a field only if it holds a character of the line terminator, so
+    with "\n" a lone "\r" would go out unquoted and break the row on reading.
+    Writing with "\r\n" quotes both; the record's own terminator is then cut back.
+    """
+
+    def __init__(self) -> None:
+        self._buf = io.StringIO()
+        self._writer = csv.writer(self._buf, lineterminator="\r\n")
+
+    def line(self, cells: list[Any]) -> str:
+        self._buf.seek(0)
+        self._buf.truncate()
+        self._writer.writerow(cells)
+        return self._buf.getvalue()[:-2] + "\n"
 
 
 def _umask() -> int:
@@ -159,13 +179,13 @@ class RowWriter:
 
     def _write_csv(self, row: dict[str, Any]) -> None:
         if self._csv is None:
-            # "\n" endings everywhere, so output bytes do not depend on the platform.
-            self._csv = csv.writer(self._fh, lineterminator="\n")  # type: ignore[arg-type]
+            self._csv = _CsvLines()
             if self.columns is None:
                 self.columns = list(row)
-            self._csv.writerow(self.columns)
+            self._fh.write(self._csv.line(self.columns))  # type: ignore[arg-type]
         self._check_keys(row)
-        self._csv.writerow([_csv_cell(row.get(c)) for c in self.columns])  # type: ignore[union-attr]
+        cells = [_csv_cell(row.get(c)) for c in self.columns]  # type: ignore[union-attr]
+        self._fh.write(self._csv.line(cells))  # type: ignore[arg-type]
 
     def _flush_parquet(self) -> None:
         import pyarrow as pa
@@ -233,7 +253,7 @@ class RowWriter:
             raise
 
     def _write_header_only(self) -> None:
-        csv.writer(self._fh, lineterminator="\n").writerow(self.columns)  # type: ignore[arg-type]
+        self._fh.write(_CsvLines().line(self.columns or []))  # type: ignore[arg-type]
 
     def abort(self) -> None:
         """Discard everything written; the destination is left untouched."""
