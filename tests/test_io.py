@@ -360,6 +360,8 @@ def test_bad_row_raises_input_error_without_handler():
         (b"", None, {}, "is empty"),
         (b"  \n\n", None, {}, "is empty"),
         (b"\x00\x01\x02PK\x03\x04garbage\xff" * 50, None, {}, "not a text CSV"),
+        (bytes(range(1, 256)) * 20, None, {}, "not a text CSV"),
+        (b"\x1f\x8b\x08\x00rest", None, {}, "gzip-compressed"),
         (b"ticket_id,speaker\n1,x\n", "turns", {}, "missing required column 'text'"),
         (b"a,b\n1,2\n", None, {}, "cannot tell the format"),
         (
@@ -375,6 +377,8 @@ def test_bad_row_raises_input_error_without_handler():
         "empty",
         "blank",
         "binary",
+        "binary-no-nul",
+        "gzip",
         "no-text-col",
         "unknown-columns",
         "explicit-optional-col",
@@ -481,3 +485,32 @@ def test_errors_in_path_or_format_raise_before_iterating(tmp_path):
         read_tickets(tmp_path / "nope.jsonl")
     with pytest.raises(InputError, match="unknown format"):
         read_tickets(FIXTURES / "turns.csv", "xml")
+
+
+def test_json_array_elements_spanning_read_chunks_and_a_broken_tail(tmp_path):
+    long_text = "word " * 30_000  # > the 64 KiB read size
+    good = [
+        {"ticket_id": f"j{i}", "turns": [{"speaker": "user", "text": long_text}]} for i in range(3)
+    ]
+    path = tmp_path / "t.json"
+    path.write_text("[\n" + ",\n".join(json.dumps(g) for g in good) + ',\n{"ticket_id": "bad" ]')
+    tickets, errors = read_all(path)
+    assert [t.ticket_id for t in tickets] == ["j0", "j1", "j2"]
+    assert tickets[2].turns[0].text == long_text
+    assert [(e.row, e.reason.split(":")[0]) for e in errors] == [(5, "invalid JSON")]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("t.tsv", "ticket_id\tspeaker\ttext\n1\tuser\thi, there\n"),
+        ("t.json", '{"ticket_id": 1, "speaker": "user", "text": "hi, there"}\n'),  # JSONL in .json
+        ("t.txt", 'ticket_id,speaker,text\n1,user,"hi, there"\n'),  # sniffed as CSV
+        ("t.ndjson", '{"ticket_id": 1, "speaker": "user", "text": "hi, there"}\n'),
+    ],
+)
+def test_other_file_types_and_sniffing(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_text(content)
+    tickets, errors = read_all(path)
+    assert errors == [] and summary(tickets) == [("1", [("customer", "hi, there")])]

@@ -177,7 +177,12 @@ def check_readable(src: Source) -> None:
                 if size == 0:
                     raise InputError(f"{src.name} is empty")
                 return
-            if b"\x00" in head:
+            if head.startswith(b"\x1f\x8b"):
+                raise InputError(f"{src.name} is gzip-compressed; decompress it first")
+            # NUL never occurs in text; other control bytes do, rarely, so only a
+            # large share of them (random binary has ~12%) marks a binary file.
+            controls = sum(1 for b in head if b < 9 or 13 < b < 32 or b == 127)
+            if b"\x00" in head or (len(head) >= 64 and controls > len(head) // 20):
                 raise InputError(
                     f"{src.name} is not a text {src.filetype.upper()} file (binary data or UTF-16?)"
                 )

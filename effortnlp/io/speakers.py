@@ -33,6 +33,7 @@ counts as an unknown label. ``Turn.speaker_raw`` always keeps the label as given
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -94,6 +95,7 @@ def normalise_label(label: str | None) -> str:
     return _SEPARATORS.sub(" ", text).strip().lower()
 
 
+@functools.lru_cache(maxsize=4096)  # labels repeat on every row of an export
 def classify_label(label: str | None) -> Role | None:
     """The role of a known label, or ``None`` for an unknown (or missing) one."""
     key = normalise_label(label)
