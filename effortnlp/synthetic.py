@@ -1494,6 +1494,13 @@ def _style_email(raw: list[dict[str, Any]], rng: Random, slots: _Slots) -> list[
     prev_body: list[str] | None = None
     prev_sender = ""
     prev_time: datetime | None = None
+    # people keep their habits within a thread: one greeting/sign-off/signature each
+    c_greet = rng.choice(("Hi,", "Hello,", f"Dear {slots['company']},", "Hi there,", "To whom it may concern,", ""))
+    c_sign = rng.choice(("Thanks,", "Regards,", "Thank you,", "Cheers,", "Best,"))
+    c_name = rng.choice((slots["first"], slots["name"]))
+    a_greet = rng.choice(("Hi", "Hello", "Dear"))
+    a_sign = rng.choice(EMAIL_SIGNOFFS_AGENT)
+    a_team = rng.choice(EMAIL_TEAMS)
     for run in _merge_runs(raw):
         head = run[0]
         speaker = head["speaker"]
@@ -1507,20 +1514,19 @@ def _style_email(raw: list[dict[str, Any]], rng: Random, slots: _Slots) -> list[
             else:
                 paras.append(turn["text"])
         if speaker == "customer":
-            greet = rng.choice(("Hi,", "Hello,", f"Dear {slots['company']},", "Hi there,", "To whom it may concern,", ""))
-            sign = rng.choice(("Thanks,", "Regards,", "Thank you,", "Cheers,", "Best,"))
-            name = rng.choice((slots["first"], slots["name"]))
+            greet = c_greet if prev_body is None or rng.random() < 0.6 else ""
             extra = f"\n{slots['phone']}" if rng.random() < 0.2 else ""
             body = "\n\n".join(paras)
-            text = (greet + "\n\n" if greet else "") + body + f"\n\n{sign}\n{name}{extra}"
+            text = (greet + "\n\n" if greet else "") + body + f"\n\n{c_sign}\n{c_name}{extra}"
         else:
             agent = head.get("agent_name", "")
             intro = f"Thank you for contacting {slots['company']}.\n\n" if first_agent_msg and rng.random() < 0.7 else ""
             first_agent_msg = False
-            team = f"{head['_team']} Team" if head.get("_team") else rng.choice(EMAIL_TEAMS)
+            team = f"{head['_team']} Team" if head.get("_team") else a_team
             body = "\n\n".join(paras)
-            text = (f"{rng.choice(('Hi', 'Hello', 'Dear'))} {slots['first']},\n\n" + intro + body
-                    + f"\n\n{rng.choice(EMAIL_SIGNOFFS_AGENT)},\n{agent}\n{slots['company']} {team}")
+            greets_itself = re.match(r"(Hi|Hello|Hey|Good \w+)\b", body) is not None
+            text = ("" if greets_itself else f"{a_greet} {slots['first']},\n\n") + intro + body
+            text += f"\n\n{a_sign},\n{agent}\n{slots['company']} {team}"
             body = intro + body
         if prev_body is not None and prev_time is not None and rng.random() < 0.3:
             when = prev_time

@@ -29,7 +29,7 @@ TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 @pytest.fixture(scope="module")
 def tickets() -> list[dict]:
-    return list(generate_tickets(1500, seed=7))
+    return list(generate_tickets(1000, seed=7))
 
 
 def _words(t: dict) -> int:
