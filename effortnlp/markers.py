@@ -12,13 +12,17 @@ The rules are data (``effortnlp/patterns/*.jsonl``), one JSON object a line::
 - ``pattern``: a spaCy ``Matcher`` token pattern, for what needs number shapes
   or quantifiers. These are slower, so they run only on short windows that
   start at a token one of them can begin with.
+- ``regex``: a Python regular expression (case-insensitive) searched in the
+  raw turn text, for shapes tokens cannot express cheaply (``#brandsucks``
+  hashtags, phone numbers, URLs). Keep these few and linear.
 - ``speaker``: ``customer``, ``agent`` or ``any`` (default): whose turns the
   rule applies to ("as I said" is repeat info from a customer, a recap from an
   agent).
 - ``target``: for CHANNEL_SWITCH, the channel it moves the customer to.
 - ``label: "NOT"`` with ``suppresses: [labels]``: a hard negative. Any hit of
-  those labels overlapping it (or, with ``"scope": "turn"``, in the same turn)
-  is dropped: "balance transfer", "callback URL".
+  those labels overlapping it (or, with ``"scope": "sentence"``, in the same
+  sentence; with ``"scope": "turn"``, in the same turn) is dropped: "balance
+  transfer", "callback URL", "we'll pass your feedback on to the team".
 
 Every hit is turned into a ``MarkerHit`` while its Doc is alive; Docs are never
 kept, which is what keeps memory flat on big dumps.
@@ -82,6 +86,7 @@ class Rule:
     scope: str = "span"
     phrases: tuple[str, ...] = ()
     pattern: tuple[dict[str, Any], ...] | None = None
+    regex: re.Pattern[str] | None = None
     source_file: str = ""
 
     @classmethod
@@ -92,8 +97,14 @@ class Rule:
         label = d["label"]
         if label not in MARKERS and label != NEGATIVE:
             raise PatternError(f"{where}: unknown label {label!r}")
-        if ("phrases" in d) == ("pattern" in d):
-            raise PatternError(f"{where}: give exactly one of 'phrases' or 'pattern'")
+        if sum(k in d for k in ("phrases", "pattern", "regex")) != 1:
+            raise PatternError(f"{where}: give exactly one of 'phrases', 'pattern' or 'regex'")
+        regex = None
+        if "regex" in d:
+            try:
+                regex = re.compile(d["regex"], re.IGNORECASE)
+            except re.error as exc:
+                raise PatternError(f"{where}: bad regex ({exc})") from None
         speaker = d.get("speaker", "any")
         if speaker not in ("any", "customer", "agent"):
             raise PatternError(f"{where}: speaker must be customer, agent or any")
@@ -109,6 +120,7 @@ class Rule:
             scope=d.get("scope", "span"),
             phrases=phrases,
             pattern=tuple(d["pattern"]) if "pattern" in d else None,
+            regex=regex,
             source_file=source_file,
         )
 
@@ -166,10 +178,13 @@ class MarkerFinder:
         self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.matcher = Matcher(self.nlp.vocab)
         self._matcher_starts: set[str] | None = set()
+        self._regex_rules: list[Rule] = []
         for rule in self.rules:
             key = self.nlp.vocab.strings.add(rule.id)
             self._by_key[key] = rule
-            if rule.phrases:
+            if rule.regex is not None:
+                self._regex_rules.append(rule)
+            elif rule.phrases:
                 docs = list(self.tokenizer.pipe(rule.phrases))
                 self.phrase_matcher.add(rule.id, docs)
             else:
@@ -223,8 +238,13 @@ class MarkerFinder:
     def turn_hits(self, text: str, speaker: str, turn: int) -> list[MarkerHit]:
         """Rule hits in one turn's text, negatives applied."""
         spans: list[_Span] = []
+        for rule in self._regex_rules:
+            if rule.speaker in ("any", speaker):
+                spans.extend(_Span(rule, m.start(), m.end()) for m in rule.regex.finditer(text))
         offset = 0
-        for chunk in _chunks(text, MAX_CHUNK_CHARS):
+        # Curly apostrophes become straight ones (same length, so offsets hold):
+        # "we’ll" then tokenizes like the patterns' "we'll".
+        for chunk in _chunks(text.replace("\u2019", "'"), MAX_CHUNK_CHARS):
             doc = self.tokenizer(chunk)
             for sp in self._spans(doc, speaker):
                 spans.append(_Span(sp.rule, sp.start + offset, sp.end + offset))
@@ -232,7 +252,11 @@ class MarkerFinder:
         return self._resolve(spans, text, speaker, turn)
 
     def _resolve(self, spans: list[_Span], text: str, speaker: str, turn: int) -> list[MarkerHit]:
-        negs = [sp for sp in spans if sp.rule.label == NEGATIVE]
+        negs = [
+            _sentence_span(sp, text) if sp.rule.scope == "sentence" else sp
+            for sp in spans
+            if sp.rule.label == NEGATIVE
+        ]
         pos = [sp for sp in spans if sp.rule.label != NEGATIVE]
         kept: list[_Span] = []
         for sp in pos:
@@ -285,6 +309,21 @@ class MarkerFinder:
     def find_many(self, tickets: Iterable[Ticket]) -> Iterator[tuple[Ticket, list[MarkerHit]]]:
         for ticket in tickets:
             yield ticket, self.find(ticket)
+
+
+_SENT_END = re.compile(r"[.!?\n]")
+#: How far a sentence-scoped negative looks for its sentence's ends.
+_SENT_REACH = 300
+
+
+def _sentence_span(sp: _Span, text: str) -> _Span:
+    """Widen a span to the sentence around it (bounded, so long texts stay cheap)."""
+    lo = max(0, sp.start - _SENT_REACH)
+    before = [m.end() for m in _SENT_END.finditer(text, lo, sp.start)]
+    start = before[-1] if before else lo
+    m = _SENT_END.search(text, sp.end, min(len(text), sp.end + _SENT_REACH))
+    end = m.start() if m else min(len(text), sp.end + _SENT_REACH)
+    return _Span(sp.rule, start, end)
 
 
 def _chunks(text: str, size: int) -> Iterator[str]:

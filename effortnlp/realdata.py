@@ -1,0 +1,176 @@
+"""The hand-labelled real conversations in ``../shared/data/real``, and how well the rules do on them.
+
+``python -m effortnlp.realdata`` prints per-marker precision / recall / F1 at
+ticket level (a marker counts as found when the finder gives it at least one
+hit), on the even lines of ``labels-dev.jsonl`` (the development half), the odd
+lines (the check half) and all of them. Nothing here is bundled: the data is
+read at run time and everything returns ``None`` / skips when it is absent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .schema import Ticket, Turn, marker_column
+
+#: Label columns of ``labels-dev.jsonl`` that map one-to-one to marker labels.
+LABELLED: tuple[str, ...] = (
+    "transfer",
+    "repeat_contact",
+    "repeat_info",
+    "channel_switch",
+    "unresolved",
+    "frustration",
+)
+
+#: Folder of each ``source`` value and the id field in its ``dialogs.jsonl``.
+SOURCES: dict[str, tuple[str, str]] = {
+    "tweetsumm": ("tweetsumm", "conversation_id"),
+    "ibm-twitter-cdp": ("ibm-twitter-cdp", "session_id"),
+}
+
+_SPEAKERS = {"customer": "customer", "agent": "agent", "user": "customer", "system": "system"}
+
+
+def real_data_dir() -> Path | None:
+    """The real-data folder: ``$EFFORTNLP_REAL_DATA`` or ``<repo>/../shared/data/real``; None if absent."""
+    env = os.environ.get("EFFORTNLP_REAL_DATA")
+    candidates = [Path(env)] if env else []
+    repo_root = Path(__file__).resolve().parent.parent
+    candidates.append(repo_root.parent / "shared" / "data" / "real")
+    for c in candidates:
+        if (c / "labels-dev.jsonl").is_file():
+            return c
+    return None
+
+
+def _read_jsonl(path: Path) -> Iterable[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def dialog_to_ticket(source: str, d: dict[str, Any]) -> Ticket:
+    """One ``dialogs.jsonl`` record as a ``Ticket`` with canonical speakers."""
+    id_field = SOURCES[source][1]
+    turns = []
+    for t in sorted(d.get("turns", []), key=lambda t: t.get("turn_index", 0)):
+        raw = str(t.get("speaker", ""))
+        turns.append(
+            Turn(
+                speaker=_SPEAKERS.get(raw.lower(), "system"),
+                text=t.get("text") or "",
+                timestamp=t.get("datetime"),
+                channel="twitter",
+                speaker_raw=raw,
+            )
+        )
+    return Ticket(
+        ticket_id=f"{source}:{d[id_field]}",
+        turns=tuple(turns),
+        meta={"company": d.get("company")},
+        source=source,
+    )
+
+
+def load_dialogs(directory: str | Path, source: str) -> dict[str, Ticket]:
+    """Every dialog of one source, keyed by its original id."""
+    folder, id_field = SOURCES[source]
+    path = Path(directory) / folder / "dialogs.jsonl"
+    if not path.is_file():
+        return {}
+    return {str(d[id_field]): dialog_to_ticket(source, d) for d in _read_jsonl(path)}
+
+
+def load_all(directory: str | Path) -> list[Ticket]:
+    """All dialogs of all sources (labelled or not), for reading what fires."""
+    out: list[Ticket] = []
+    for source in SOURCES:
+        out.extend(load_dialogs(directory, source).values())
+    return out
+
+
+def load_labelled(directory: str | Path) -> list[tuple[Ticket, dict[str, Any]]]:
+    """``labels-dev.jsonl`` joined to the dialogs by source + id, in file order."""
+    directory = Path(directory)
+    dialogs = {s: load_dialogs(directory, s) for s in SOURCES}
+    pairs: list[tuple[Ticket, dict[str, Any]]] = []
+    for label in _read_jsonl(directory / "labels-dev.jsonl"):
+        ticket = dialogs.get(label.get("source", ""), {}).get(str(label.get("id")))
+        if ticket is not None:
+            pairs.append((ticket, label))
+    return pairs
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": p, "recall": r, "f1": f}
+
+
+def marker_report(finder, pairs: Sequence[tuple[Ticket, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """Ticket-level precision / recall / F1 per labelled marker.
+
+    Returns ``{column: {precision, recall, f1, tp, fp, fn, support, fp_ids, fn_ids}}``.
+    """
+    counts = {c: {"tp": 0, "fp": 0, "fn": 0, "fp_ids": [], "fn_ids": []} for c in LABELLED}
+    for ticket, label in pairs:
+        found = {marker_column(h.label) for h in finder.find(ticket)}
+        for col in LABELLED:
+            pred, gold = col in found, bool(label.get(col))
+            c = counts[col]
+            if pred and gold:
+                c["tp"] += 1
+            elif pred:
+                c["fp"] += 1
+                c["fp_ids"].append(ticket.ticket_id)
+            elif gold:
+                c["fn"] += 1
+                c["fn_ids"].append(ticket.ticket_id)
+    report: dict[str, dict[str, Any]] = {}
+    for col, c in counts.items():
+        report[col] = _prf(c["tp"], c["fp"], c["fn"]) | c | {"support": c["tp"] + c["fn"]}
+    return report
+
+
+def format_report(title: str, report: dict[str, dict[str, Any]], n: int) -> str:
+    lines = [f"{title} (n={n})", f"{'marker':16} {'P':>5} {'R':>5} {'F1':>5}  tp  fp  fn"]
+    for col, r in report.items():
+        lines.append(
+            f"{col:16} {r['precision']:5.2f} {r['recall']:5.2f} {r['f1']:5.2f} "
+            f"{r['tp']:3d} {r['fp']:3d} {r['fn']:3d}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    directory = real_data_dir()
+    if directory is None:
+        print("real labelled data not found (set EFFORTNLP_REAL_DATA or add ../shared/data/real)")
+        return 0
+    from .markers import MarkerFinder
+
+    finder = MarkerFinder()
+    pairs = load_labelled(directory)
+    halves = [("dev half (even lines)", pairs[0::2]), ("check half (odd lines)", pairs[1::2]), ("all", pairs)]
+    for title, subset in halves:
+        rep = marker_report(finder, subset)
+        print(format_report(title, rep, len(subset)))
+        if "-v" in argv:
+            for col, r in rep.items():
+                if r["fp_ids"] or r["fn_ids"]:
+                    print(f"  {col}: FP {r['fp_ids']}\n  {col}: FN {r['fn_ids']}")
+        print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,144 @@
+"""Marker rules: hand-written examples per marker and the hard negatives."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from effortnlp.markers import MarkerFinder, default_pattern_dir, expand_phrase, load_rules
+
+
+@pytest.fixture(scope="module")
+def finder() -> MarkerFinder:
+    return MarkerFinder(detectors=False)
+
+
+def labels(finder: MarkerFinder, text: str, speaker: str) -> set[str]:
+    return {h.label for h in finder.turn_hits(text, speaker, 0)}
+
+
+POSITIVES = [
+    ("TRANSFER", "agent", "I'll pass this on to our billing team so they can sort it."),
+    ("TRANSFER", "agent", "You'll need to contact the seller for a refund."),
+    ("TRANSFER", "agent", "Please speak to the airline you booked with."),
+    ("TRANSFER", "agent", "Our tech team will take a look and get back to you."),
+    ("TRANSFER", "agent", "I have escalated this to a supervisor."),
+    ("TRANSFER", "customer", "I was transferred three times and nobody could help."),
+    ("TRANSFER", "customer", "The store told me to contact you instead."),
+    ("REPEAT_CONTACT", "customer", "This is the third time I'm writing about this."),
+    ("REPEAT_CONTACT", "customer", "I called yesterday and was promised a fix."),
+    ("REPEAT_CONTACT", "customer", "Still no reply to my email from last week."),
+    ("REPEAT_CONTACT", "agent", "We'll call you back within 24 hours."),
+    ("REPEAT_CONTACT", "agent", "Please check back tomorrow once the update is live."),
+    ("REPEAT_INFO", "customer", "As I already said, the order never arrived."),
+    ("REPEAT_INFO", "customer", "I gave you my order number twice already."),
+    ("REPEAT_INFO", "customer", "Like I told you, it's the blue model."),
+    ("CHANNEL_SWITCH", "agent", "Please DM us your account details."),
+    ("CHANNEL_SWITCH", "agent", "Send us a private message and we'll look into it."),
+    ("CHANNEL_SWITCH", "agent", "Give us a call at 1-800-555-0100 and we can help."),
+    ("CHANNEL_SWITCH", "agent", "Email us at help@example.com with the details."),
+    ("CHANNEL_SWITCH", "agent", "Please fill in this form so we can investigate."),
+    ("CHANNEL_SWITCH", "agent", "Please visit your nearest store for a replacement."),
+    ("CHANNEL_SWITCH", "agent", "You can start a live chat from our help page."),
+    ("CHANNEL_SWITCH", "customer", "The phone team told me to tweet you about it."),
+    ("FRUSTRATION", "customer", "This is absolutely ridiculous, worst service ever."),
+    ("FRUSTRATION", "customer", "Fed up with this #acmesucks"),
+    ("WAIT", "customer", "I've been on hold for 40 minutes."),
+    ("WAIT", "customer", "Still waiting since Monday for an answer."),
+    ("UNRESOLVED", "customer", "It still doesn't work after the reset."),
+]
+
+NEGATIVES = [
+    ("TRANSFER", "customer", "I made a balance transfer to my savings account yesterday."),
+    ("TRANSFER", "agent", "A money transfer to another bank takes one working day."),
+    ("TRANSFER", "agent", "We'll pass your feedback on to our product team, thanks!"),
+    ("TRANSFER", "agent", "Glad we could help today.\n— The Billing Team"),
+    ("TRANSFER", "agent", "Happy to help! ^JD"),
+    ("REPEAT_CONTACT", "agent", "Let us know if you need anything else!"),
+    ("REPEAT_CONTACT", "customer", "The webhook callback URL returns a 500 error."),
+    ("REPEAT_CONTACT", "agent", "Make sure the callback function is registered first."),
+    ("REPEAT_INFO", "agent", "As I said, the refund was issued on Monday."),
+    ("REPEAT_INFO", "customer", "Email: jo@example.com, order placed on Friday."),
+    ("CHANNEL_SWITCH", "customer", "I'll just call you tomorrow then."),
+    ("CHANNEL_SWITCH", "customer", "I'm going to email your CEO about this."),
+    ("FRUSTRATION", "customer", "Thanks so much, that fixed it!"),
+]
+
+
+@pytest.mark.parametrize(("label", "speaker", "text"), POSITIVES)
+def test_positive(finder, label, speaker, text):
+    assert label in labels(finder, text, speaker)
+
+
+@pytest.mark.parametrize(("label", "speaker", "text"), NEGATIVES)
+def test_hard_negative(finder, label, speaker, text):
+    assert label not in labels(finder, text, speaker)
+
+
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [
+        ("Please DM us your order number.", "dm"),
+        ("Give us a call at 1-800-555-0100.", "phone"),
+        ("Email us at help@example.com", "email"),
+        ("Please fill out the form on our site.", "web"),
+        ("Start a live chat with us.", "chat"),
+        ("Visit your nearest store.", "store"),
+    ],
+)
+def test_channel_targets(finder, text, target):
+    targets = {h.detail.get("target") for h in finder.turn_hits(text, "agent", 0) if h.label == "CHANNEL_SWITCH"}
+    assert target in targets
+
+
+def test_hits_quote_their_text(finder):
+    text = "Hello. I have escalated this to a supervisor."
+    for h in finder.turn_hits(text, "agent", 3):
+        assert h.turn == 3 and h.speaker == "agent"
+        assert text[h.start : h.end] == h.text
+
+
+def test_curly_apostrophe_matches(finder):
+    assert "REPEAT_CONTACT" in labels(finder, "We\u2019ll call you back shortly.", "agent")
+
+
+def test_pattern_files_load_with_unique_ids():
+    ids = []
+    for path in sorted(default_pattern_dir().glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.lstrip().startswith("//"):
+                ids.append(json.loads(line)["id"])
+    assert len(ids) == len(set(ids))
+    rules = load_rules()
+    assert {r.id for r in rules} == set(ids)
+    assert sum(1 for r in rules if r.pattern) <= 20
+
+
+def test_token_patterns_start_with_fixed_words():
+    for r in load_rules():
+        if r.pattern:
+            first = r.pattern[0]
+            assert "LOWER" in first and first.get("OP") not in ("?", "*"), r.id
+
+
+def test_expand_phrase_optional_group():
+    assert expand_phrase("(pass|send) it (on|)") == ["pass it on", "pass it", "send it on", "send it"]
+
+
+def test_two_megabyte_turn_does_not_crash(finder):
+    text = ("we will call you back tomorrow. " * 70_000)[:2_000_000]
+    hits = finder.turn_hits(text, "agent", 0)
+    assert hits and all(text[h.start : h.end] == h.text for h in hits[:50])
+
+
+def test_speed_20k_turns(finder):
+    turn = (
+        "Hi there, I ordered a phone last week and it still has not arrived, the tracking page "
+        "says delivered but nothing is at my door, can you please check what is going on here"
+    )
+    start = time.perf_counter()
+    for i in range(20_000):
+        finder.turn_hits(turn, "customer" if i % 2 else "agent", i)
+    assert time.perf_counter() - start < 20

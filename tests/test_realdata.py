@@ -1,0 +1,61 @@
+"""The real labelled conversations: loading, joining and the marker report."""
+
+from __future__ import annotations
+
+import pytest
+
+from effortnlp import realdata
+from effortnlp.markers import MarkerFinder
+
+DATA = realdata.real_data_dir()
+needs_data = pytest.mark.skipif(DATA is None, reason="../shared/data/real not present")
+
+
+def test_real_data_dir_env_missing(monkeypatch, tmp_path):
+    monkeypatch.setenv("EFFORTNLP_REAL_DATA", str(tmp_path))
+    got = realdata.real_data_dir()
+    assert got is None or got != tmp_path
+
+
+def test_main_without_data_exits_zero(monkeypatch, capsys):
+    monkeypatch.setattr(realdata, "real_data_dir", lambda: None)
+    assert realdata.main([]) == 0
+    assert "not found" in capsys.readouterr().out
+
+
+def test_marker_report_counts():
+    from effortnlp.schema import Ticket, Turn
+
+    class Fake:
+        def find(self, ticket):
+            from effortnlp.schema import MarkerHit
+
+            return [MarkerHit("TRANSFER", "x", 0, "agent", 0, 1, "x")] if ticket.ticket_id == "a" else []
+
+    pairs = [
+        (Ticket("a", (Turn("agent", "x"),)), {"transfer": True}),
+        (Ticket("b", (Turn("agent", "x"),)), {"transfer": True}),
+        (Ticket("c", (Turn("agent", "x"),)), {"transfer": False}),
+    ]
+    rep = realdata.marker_report(Fake(), pairs)
+    assert rep["transfer"]["tp"] == 1 and rep["transfer"]["fn"] == 1 and rep["transfer"]["fp"] == 0
+    assert rep["transfer"]["precision"] == 1.0 and rep["transfer"]["recall"] == 0.5
+
+
+@pytest.mark.real
+@needs_data
+def test_load_labelled_joins_all():
+    pairs = realdata.load_labelled(DATA)
+    assert len(pairs) == 100
+    for ticket, label in pairs:
+        assert ticket.turns and all(t.speaker in ("customer", "agent", "system") for t in ticket.turns)
+        assert ticket.ticket_id.endswith(str(label["id"]))
+
+
+@pytest.mark.real
+@needs_data
+def test_report_on_real_data():
+    pairs = realdata.load_labelled(DATA)
+    rep = realdata.marker_report(MarkerFinder(), pairs)
+    assert set(rep) == set(realdata.LABELLED)
+    assert rep["channel_switch"]["f1"] >= 0.75
