@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import tempfile
 import traceback
@@ -152,7 +151,7 @@ def progress(total: int | None, quiet: bool, desc: str):
     "--output",
     required=True,
     type=click.Path(allow_dash=True),
-    help="Scored file: .csv, .jsonl or .parquet; - for CSV on stdout.",
+    help="Scored file: .csv, .jsonl or .parquet (a directory of Parquet parts with --engine dask); - for CSV on stdout.",
 )
 @click.option(
     "--errors",
@@ -163,36 +162,68 @@ def progress(total: int | None, quiet: bool, desc: str):
 )
 @model_options
 @click.option("--top", default=3, show_default=True, help="Drivers listed per ticket.")
+@click.option(
+    "-n",
+    "--n-process",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: all cores).",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue an interrupted run into the same OUTPUT (refused if the input changed).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="local: this machine's cores. dask: partitions on a Dask cluster (pip install effortnlp[dask]).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a LocalCluster).",
+)
+@click.option("--chunk-size", default=500, hidden=True, type=click.IntRange(min=1))
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
-def score(input_path, output, errors_path, model_path, prior, top, quiet, input_format, **kwargs):
+def score(input_path, output, errors_path, model_path, prior, top, n_process, resume, engine,
+          scheduler, chunk_size, quiet, input_format, **kwargs):
     """Score every ticket in INPUT into one row per ticket.
 
     Columns: ticket_id, ces, band, p_high, one count per marker, drivers
     (JSON list of the top drivers), empty. Bad input rows are written to the
-    errors file with their line number; nothing is dropped silently.
+    errors file with their line number; nothing is dropped silently. Output is
+    written atomically; an interrupted run continues with --resume.
     """
-    from .io import RowError, count_input_rows, open_writer, read_tickets, write_errors
+    from .batch import ResumeError, ScoreSpec, score_file
 
     cols = column_options(kwargs)
-    analyzer = make_analyzer(model_path, prior)
-    errors: list[RowError] = []
-    total = count_input_rows(input_path, input_format, **cols) if input_path != "-" else None
-    n = 0
-    with progress(total, quiet, "scoring") as bar, open_writer(output) as writer:
-        tickets = read_tickets(input_path, input_format, on_error=errors.append, **cols)
-        for result in analyzer.score(tickets):
-            writer.write(result.to_row(top=top))
-            n += 1
-            bar.update(1)
     if errors_path is None and output != "-":
         errors_path = _errors_path_for(output)
-    if errors and errors_path:
-        write_errors(errors_path, errors)
-    elif errors_path and os.path.exists(errors_path):
-        os.remove(errors_path)  # a stale file from an earlier run would mislead
+    spec = ScoreSpec(
+        model_path=model_path, prior=prior, top=top, input_format=input_format,
+        columns=tuple(sorted(cols.items())), chunk_size=chunk_size,
+    )
+    try:
+        if engine == "dask":
+            from .dask_engine import score_dask
+
+            stats = score_dask(input_path, output, errors_path=errors_path, spec=spec,
+                               scheduler=scheduler, quiet=quiet)
+        else:
+            if scheduler:
+                raise UserError("--scheduler needs --engine dask")
+            stats = score_file(input_path, output, errors_path=errors_path, spec=spec,
+                               n_process=n_process, resume=resume, quiet=quiet)
+    except ResumeError as exc:
+        raise UserError(_one_line(exc)) from None
     if not quiet:
-        where = f" (see {errors_path})" if errors else ""
-        click.echo(f"scored {n} tickets, {len(errors)} input rows with errors{where}", err=True)
+        where = f" (see {errors_path})" if stats.errors and errors_path else ""
+        if stats.errors and not errors_path:
+            where = " (give --errors PATH to keep them)"
+        click.echo(f"scored {stats.tickets} tickets, {stats.errors} input rows with errors{where}", err=True)
 
 
 def _errors_path_for(output: str) -> str:
