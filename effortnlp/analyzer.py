@@ -41,7 +41,7 @@ class EffortAnalyzer:
 
     def __init__(self, model: EffortModel, finder: MarkerFinder | None = None):
         self.model = model
-        self.finder = finder or MarkerFinder(pattern_dir=model.pattern_dir)
+        self.finder = finder or MarkerFinder.shared(model.pattern_dir)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> EffortAnalyzer:

@@ -82,26 +82,34 @@ def cli(ctx: click.Context, debug: bool) -> None:
 # -- shared options -----------------------------------------------------------
 
 
-def input_options(f):
-    """INPUT plus the options that say how to read it (shared by every reading command)."""
-    options = [
-        click.argument("input_path", metavar="INPUT", type=click.Path(allow_dash=True)),
-        click.option(
-            "--format",
-            "input_format",
-            default=None,
-            help="Input format (default: detected). jsonl, turns, tickets, or a help-desk export format.",
-        ),
-        click.option("--id-col", default=None, help="Ticket id column (default ticket_id)."),
-        click.option("--speaker-col", default=None, help="Speaker column, one-row-per-turn input."),
-        click.option("--text-col", default=None, help="Text column, one-row-per-turn input."),
-        click.option(
-            "--transcript-col", default=None, help="Transcript column, one-row-per-ticket input."
-        ),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return f
+def input_options(f=None, *, format_flags: tuple[str, ...] = ("--format", "--input-format")):
+    """INPUT plus the options that say how to read it (shared by every reading command).
+
+    ``explain`` uses ``--format`` for its output, so it takes the input format
+    as ``--input-format`` only: ``@input_options(format_flags=("--input-format",))``.
+    """
+
+    def decorate(f):
+        options = [
+            click.argument("input_path", metavar="INPUT", type=click.Path(allow_dash=True)),
+            click.option(
+                *format_flags,
+                "input_format",
+                default=None,
+                help="Input format (default: detected): jsonl, turns, tickets, or a help-desk export.",
+            ),
+            click.option("--id-col", default=None, help="Ticket id column (default ticket_id)."),
+            click.option("--speaker-col", default=None, help="Speaker column, one-row-per-turn input."),
+            click.option("--text-col", default=None, help="Text column, one-row-per-turn input."),
+            click.option(
+                "--transcript-col", default=None, help="Transcript column, one-row-per-ticket input."
+            ),
+        ]
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return decorate(f) if f is not None else decorate
 
 
 def model_options(f):
@@ -118,6 +126,15 @@ def model_options(f):
         help="Model directory (default: the bundled models/default, or $EFFORTNLP_MODEL).",
     )(f)
     return f
+
+
+def redact_option(f):
+    return click.option(
+        "--redact",
+        is_flag=True,
+        help="Mask e-mail addresses, phone, card and account numbers and long digit runs in the "
+        "output (markers are still found on the original text).",
+    )(f)
 
 
 def column_options(kwargs: dict) -> dict:
@@ -258,22 +275,34 @@ def _batches(items, size):
 
 
 @cli.command()
-@input_options
+@input_options(format_flags=("--input-format",))
 @click.option("--ticket", "ticket_id", default=None, help="Id of the ticket to explain.")
 @click.option("--worst", is_flag=True, help="Explain the highest-effort ticket in INPUT.")
 @click.option(
     "--format",
     "-f",
     "out_format",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "html"]),
     default="text",
     show_default=True,
-    help="Output format.",
+    help="Output format: text (terminal), json, or html (one self-contained page).",
 )
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    type=click.Path(allow_dash=True, dir_okay=False),
+    help="Write to this file instead of stdout.",
+)
+@redact_option
 @model_options
-def explain(input_path, ticket_id, worst, out_format, model_path, prior, input_format, **kwargs):
+def explain(input_path, ticket_id, worst, out_format, output, redact, model_path, prior, input_format,
+            **kwargs):
     """Explain one ticket: its score, the drivers that moved it, and the quoted
-    evidence with turn numbers."""
+    evidence with turn numbers. --format html writes a page with the transcript
+    highlighted and each driver linked to its evidence."""
+    from .html import explain_html
+    from .redact import redact_result, redact_ticket
     from .render import explain_text
 
     if (ticket_id is None) == (not worst):
@@ -281,11 +310,25 @@ def explain(input_path, ticket_id, worst, out_format, model_path, prior, input_f
     cols = column_options(kwargs)
     analyzer = make_analyzer(model_path, prior)
     ticket = _find_ticket(input_path, input_format, cols, ticket_id, worst, analyzer)
-    result = analyzer.explain(ticket)
-    if out_format == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    result = analyzer.explain(ticket)  # markers are always found on the original text
+    if out_format == "html":
+        text = explain_html(result, ticket, redact=redact)
+    elif out_format == "json":
+        shown = redact_result(result, ticket) if redact else result
+        text = json.dumps(shown.to_dict(), indent=2, ensure_ascii=False)
     else:
-        click.echo(explain_text(result, ticket))
+        shown, shown_ticket = (redact_result(result, ticket), redact_ticket(ticket)) if redact else (result, ticket)
+        text = explain_text(shown, shown_ticket)
+    _write_text(text, output)
+
+
+def _write_text(text: str, output: str) -> None:
+    """To stdout through click (colour kept only on a terminal), or to a file without colour."""
+    if output == "-":
+        click.echo(text)
+        return
+    Path(output).write_text(click.unstyle(text) + "\n", encoding="utf-8")
+    click.echo(f"wrote {output}", err=True)
 
 
 @cli.command()
@@ -293,10 +336,12 @@ def explain(input_path, ticket_id, worst, out_format, model_path, prior, input_f
 @click.option(
     "-o", "--output", default="-", type=click.Path(allow_dash=True), help="JSONL file (default stdout)."
 )
+@redact_option
 @model_options
-def markers(input_path, output, model_path, prior, input_format, **kwargs):
+def markers(input_path, output, redact, model_path, prior, input_format, **kwargs):
     """Print every marker hit in INPUT as JSONL (one hit a line, with its ticket_id)."""
     from .io import read_tickets
+    from .redact import redact_hit
 
     cols = column_options(kwargs)
     analyzer = make_analyzer(model_path, prior)
@@ -304,6 +349,9 @@ def markers(input_path, output, model_path, prior, input_format, **kwargs):
     try:
         for ticket in read_tickets(input_path, input_format, on_error=_warn_row, **cols):
             for hit in analyzer.markers(ticket):
+                if redact:
+                    turns = ticket.turns
+                    hit = redact_hit(hit, turns[hit.turn].text if 0 <= hit.turn < len(turns) else None)
                 out.write(json.dumps({"ticket_id": ticket.ticket_id} | hit.to_dict(), ensure_ascii=False) + "\n")
     finally:
         if out is not sys.stdout:
@@ -312,6 +360,27 @@ def markers(input_path, output, model_path, prior, input_format, **kwargs):
 
 def _warn_row(error) -> None:
     click.echo(f"effortnlp: skipped {error.source}:{error.row}: {error.reason}", err=True)
+
+
+@cli.command()
+@click.argument("scored_path", metavar="SCORED", type=click.Path(exists=True))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="HTML file to write.")
+@click.option("--top", default=20, show_default=True, help="Highest-effort tickets listed.")
+@click.option("--title", default=None, help="Title of the report.")
+@redact_option
+def report(scored_path, output, top, title, redact):
+    """A self-contained HTML report on SCORED (the output of `effortnlp score`):
+    CES and band distribution, how common each marker is and what it costs,
+    effort by each category column joined in (channel, team, agent...) and over
+    time, and the highest-effort tickets. Needs matplotlib: the `report` extra."""
+    from .report import ReportError, build_report
+
+    try:
+        page = build_report(scored_path, redact=redact, top=top, title=title)
+    except ReportError as exc:
+        raise UserError(_one_line(exc)) from None
+    Path(output).write_text(page, encoding="utf-8")
+    click.echo(f"wrote {output}", err=True)
 
 
 def label_options(f):
@@ -326,7 +395,7 @@ def label_options(f):
     return f
 
 
-def _labelled(input_path, input_format, cols, labels_path, label_col, label_id_col, label_kind, quiet):
+def _labelled(input_path, input_format, cols, labels_path, label_col, label_id_col, label_kind):
     """Read tickets and labels, join them, and say what could not be joined."""
     from .io import read_tickets
     from .training import join, labels_from_records, read_labels
@@ -346,15 +415,15 @@ def _labelled(input_path, input_format, cols, labels_path, label_col, label_id_c
         except ValueError as exc:
             raise UserError(f"{input_path}: {exc}") from None
     joined = join(tickets, labels)
-    if not quiet:
-        extra = ""
-        if labels.invalid:
-            extra += f"; {len(labels.invalid)} labels unusable (missing or out of range)"
-        if labels.duplicates:
-            extra += f"; {labels.duplicates} duplicate labels ignored (first kept)"
-        if errors:
-            extra += f"; {len(errors)} input rows with errors"
-        click.echo(joined.summary() + extra, err=True)
+    # The join accounting is printed even with --quiet: nothing is dropped silently.
+    extra = ""
+    if labels.invalid:
+        extra += f"; {len(labels.invalid)} labels unusable (missing or out of range)"
+    if labels.duplicates:
+        extra += f"; {labels.duplicates} duplicate labels ignored (first kept)"
+    if errors:
+        extra += f"; {len(errors)} input rows with errors"
+    click.echo(joined.summary() + extra, err=True)
     if not joined.tickets:
         raise UserError("no ticket has a label: check the id columns (--id-col, --label-id-col)")
     return joined, labels
@@ -381,7 +450,7 @@ def train(input_path, labels_path, label_col, label_id_col, label_kind, output, 
 
     cols = column_options(kwargs)
     joined, labels = _labelled(input_path, input_format, cols, labels_path, label_col, label_id_col,
-                               label_kind, quiet)
+                               label_kind)
     with progress(len(joined.tickets), quiet, "featurizing") as bar:
         model, report = train_model(joined.tickets, joined.labels, label_kind=labels.kind, seed=seed,
                                     cv=cv, on_progress=bar.update)
@@ -422,7 +491,7 @@ def evaluate(input_path, labels_path, label_col, label_id_col, label_kind, model
 
     cols = column_options(kwargs)
     joined, labels = _labelled(input_path, input_format, cols, labels_path, label_col, label_id_col,
-                               label_kind, quiet)
+                               label_kind)
     y = label_values(joined.labels, labels.kind)
     if cv:
         finder = MarkerFinder()

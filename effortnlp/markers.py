@@ -30,6 +30,7 @@ kept, which is what keeps memory flat on big dumps.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
@@ -41,6 +42,7 @@ from typing import Any
 
 import spacy
 from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc
 
 from .schema import MARKERS, MarkerHit, Ticket
 
@@ -179,17 +181,34 @@ class MarkerFinder:
         self.matcher = Matcher(self.nlp.vocab)
         self._matcher_starts: set[str] | None = set()
         self._regex_rules: list[Rule] = []
+        self._word_tokens: dict[str, list[str]] = {}
         for rule in self.rules:
             key = self.nlp.vocab.strings.add(rule.id)
             self._by_key[key] = rule
             if rule.regex is not None:
                 self._regex_rules.append(rule)
             elif rule.phrases:
-                docs = list(self.tokenizer.pipe(rule.phrases))
-                self.phrase_matcher.add(rule.id, docs)
+                self.phrase_matcher.add(rule.id, [self._phrase_doc(p) for p in rule.phrases])
             else:
                 self.matcher.add(rule.id, [list(rule.pattern or ())])
                 self._note_start(rule.pattern or ())
+
+    def _phrase_doc(self, phrase: str) -> Doc:
+        """A Doc for a pattern phrase, tokenised exactly as the tokenizer would.
+
+        spaCy's tokenizer splits on whitespace first and tokenises each piece
+        on its own, so caching the tokens of each distinct word and building
+        the Doc from them gives the same tokens at a fraction of the cost
+        (expanded alternations repeat the same few hundred words).
+        """
+        cache = self._word_tokens
+        words: list[str] = []
+        for w in phrase.split():
+            toks = cache.get(w)
+            if toks is None:
+                toks = cache[w] = [t.text for t in self.tokenizer(w)]
+            words.extend(toks)
+        return Doc(self.nlp.vocab, words=words)
 
     def _note_start(self, pattern: Iterable[dict[str, Any]]) -> None:
         """Remember which lower-cased words a token pattern can start with.
@@ -210,6 +229,19 @@ class MarkerFinder:
             self._matcher_starts.update(w.lower() for w in lower["IN"])
         else:
             self._matcher_starts = None
+
+    @classmethod
+    def shared(cls, pattern_dir: str | Path | None = None) -> MarkerFinder:
+        """One finder per pattern directory (and file contents) per process.
+
+        Building the matchers takes a moment; a finder is read-only once
+        built, so analyzers, commands and tests can share it.
+        """
+        directory = Path(pattern_dir) if pattern_dir is not None else default_pattern_dir()
+        stamp = tuple(
+            (p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(directory.glob("*.jsonl"))
+        )
+        return _shared_finder(str(directory.resolve()), stamp)
 
     # -- per turn -------------------------------------------------------------
 
@@ -324,6 +356,11 @@ def _sentence_span(sp: _Span, text: str) -> _Span:
     m = _SENT_END.search(text, sp.end, min(len(text), sp.end + _SENT_REACH))
     end = m.start() if m else min(len(text), sp.end + _SENT_REACH)
     return _Span(sp.rule, start, end)
+
+
+@functools.lru_cache(maxsize=8)
+def _shared_finder(directory: str, stamp: tuple) -> MarkerFinder:
+    return MarkerFinder(pattern_dir=directory)
 
 
 def _chunks(text: str, size: int) -> Iterator[str]:

@@ -14,4 +14,4 @@ def make_ticket(ticket_id: str, *turns: tuple[str, str], **meta) -> Ticket:
 def finder():
     from effortnlp.markers import MarkerFinder
 
-    return MarkerFinder()
+    return MarkerFinder.shared()
