@@ -197,3 +197,84 @@ def test_unplaceable_evidence_is_listed_outside_the_transcript(page):
     meta = HITS.index(H_META)
     assert "group: Tier1 -&gt; Billing" not in tree.texts[f"hit-{meta}"]
     assert "group: Tier1 -> Billing" in tree.texts[f"hit-{meta}"]
+
+
+# -- the explain command ---------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _shared_prior_analyzer(monkeypatch, finder):
+    """Every CLI call here uses the session's marker finder: loading patterns once keeps this file fast."""
+    from effortnlp import cli
+    from effortnlp.analyzer import EffortAnalyzer
+    from effortnlp.model import PriorModel
+
+    analyzer = EffortAnalyzer(PriorModel(), finder)
+    monkeypatch.setattr(cli, "make_analyzer", lambda model_path, prior: analyzer)
+
+DUMP = [
+    {
+        "ticket_id": "A1",
+        "turns": [
+            {"speaker": "customer", "text": "This is the third time I'm writing about my refund <b>now</b>."},
+            {"speaker": "agent", "agent_name": "Sam", "text": "Sorry about that. I'll pass this to our "
+             "billing team, they will call you back."},
+            {"speaker": "customer", "text": "Still not fixed. I have been on hold for an hour and nobody "
+             "has called me back even though you promised a callback within two working days!!"},
+        ],
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def dump(tmp_path_factory):
+    import json
+
+    path = tmp_path_factory.mktemp("explain") / "dump.jsonl"
+    path.write_text("".join(json.dumps(t) + "\n" for t in DUMP))
+    return path
+
+
+def _explain(*args, color=False):
+    from click.testing import CliRunner
+
+    from effortnlp.cli import cli
+
+    result = CliRunner().invoke(cli, ["explain", *map(str, args), "--prior"], color=color, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_explain_html_command_writes_a_linked_page(dump, tmp_path):
+    out = tmp_path / "ticket.html"
+    _explain(dump, "--ticket", "A1", "--format", "html", "-o", out)
+    tree = Tree(out.read_text())
+    spans = span_texts(tree)
+    labels = {a["data-label"] for a, _ in tree.labelled}
+    assert {"TRANSFER", "UNRESOLVED"} <= labels
+    assert spans["hit-0"]
+    ids = tree.ids()
+    assert all(a["href"][1:] in ids for _, a in tree.elements if "href" in a)
+    assert "<b>now</b>" in "".join(tree.all_text)
+
+
+def test_explain_text_fits_80_columns_without_colour_when_piped(dump):
+    out = _explain(dump, "--ticket", "A1")
+    assert "\x1b[" not in out
+    assert "Drivers" in out
+    for line in out.splitlines():
+        assert len(line) <= 80, line
+
+
+def test_explain_text_is_coloured_on_a_terminal(dump):
+    import click
+
+    out = _explain(dump, "--ticket", "A1", color=True)
+    assert "\x1b[" in out
+    assert max(len(click.unstyle(line)) for line in out.splitlines()) <= 80
+
+
+def test_explain_to_file_has_no_colour_codes(dump, tmp_path):
+    out = tmp_path / "x.txt"
+    _explain(dump, "--ticket", "A1", "-o", out, color=True)
+    assert "\x1b[" not in out.read_text() and "Drivers" in out.read_text()

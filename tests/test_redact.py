@@ -72,3 +72,71 @@ def test_redact_row_masks_text_values_but_keeps_ids_and_numbers():
         "n": 3,
     }
     assert row["agent"] == "bob@acme.com"
+
+
+# -- --redact on the commands ------------------------------------------------------------------
+
+PII_TICKET = {
+    "ticket_id": "P1",
+    "turns": [
+        {"speaker": "customer", "text": "This is the third time I'm writing about my refund. My email is "
+         "jo.bloggs@example.com and my card 4111 1111 1111 1111 was charged twice."},
+        {"speaker": "agent", "agent_name": "Sam", "text": "Sorry about that. I'll pass this to our billing "
+         "team, they will call you back on 0207 946 0958."},
+        {"speaker": "customer", "text": "Still not fixed. I have been on hold for an hour!! Account no. 12345678."},
+    ],
+}
+SECRETS = ("jo.bloggs@example.com", "4111 1111", "0207 946 0958", "12345678")
+
+
+@pytest.fixture(autouse=True)
+def _shared_prior_analyzer(monkeypatch, finder):
+    """Every CLI call here uses the session's marker finder: loading patterns once keeps this file fast."""
+    from effortnlp import cli
+    from effortnlp.analyzer import EffortAnalyzer
+    from effortnlp.model import PriorModel
+
+    analyzer = EffortAnalyzer(PriorModel(), finder)
+    monkeypatch.setattr(cli, "make_analyzer", lambda model_path, prior: analyzer)
+
+
+@pytest.fixture(scope="module")
+def pii_dump(tmp_path_factory):
+    import json
+
+    path = tmp_path_factory.mktemp("pii") / "dump.jsonl"
+    path.write_text(json.dumps(PII_TICKET) + "\n")
+    return path
+
+
+def _run(*args):
+    from click.testing import CliRunner
+
+    from effortnlp.cli import cli
+
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "html"])
+def test_explain_redact_hides_pii_in_every_format(pii_dump, fmt):
+    plain = _run("explain", pii_dump, "--ticket", "P1", "--prior", "--format", fmt)
+    masked = _run("explain", pii_dump, "--ticket", "P1", "--prior", "--format", fmt, "--redact")
+    assert any(s in plain for s in SECRETS)  # the test would notice if nothing were shown at all
+    for secret in SECRETS:
+        assert secret not in masked, secret
+    assert "[PHONE]" in masked
+
+
+def test_markers_redact_masks_quotes_but_finds_the_same_markers(pii_dump):
+    import json
+
+    plain = [json.loads(line) for line in _run("markers", pii_dump, "--prior").splitlines()]
+    masked = [json.loads(line) for line in _run("markers", pii_dump, "--prior", "--redact").splitlines()]
+    key = [(h["label"], h["rule_id"], h["turn"], h["start"], h["end"]) for h in plain]
+    assert key == [(h["label"], h["rule_id"], h["turn"], h["start"], h["end"]) for h in masked]
+    # The phone-number rule fires on the original text, and its quote comes out masked.
+    switch = [h for h in masked if h["label"] == "CHANNEL_SWITCH"]
+    assert switch and all("[PHONE]" in h["text"] for h in switch)
+    assert not any(s in line for s in SECRETS for line in map(json.dumps, masked))

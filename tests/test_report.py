@@ -142,3 +142,26 @@ def _section(page: str, section_id: str) -> str:
     start = page.index(f'id="{section_id}"')
     end = page.find("<section", start)
     return page[start : end if end > 0 else len(page)]
+
+
+def test_report_command_writes_the_page(scored_csv, tmp_path):
+    from click.testing import CliRunner
+
+    from effortnlp.cli import cli
+
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(cli, ["report", str(scored_csv), "-o", str(out), "--top", "5"])
+    assert result.exit_code == 0, result.output
+    assert "top-tickets" in Tree(out.read_text()).ids()
+
+
+def test_report_command_one_line_error_for_a_file_that_is_not_scored(tmp_path):
+    from click.testing import CliRunner
+
+    from effortnlp.cli import cli
+
+    path = tmp_path / "tickets.jsonl"
+    path.write_text('{"ticket_id": "A", "turns": []}\n')
+    result = CliRunner().invoke(cli, ["report", str(path), "-o", str(tmp_path / "r.html")])
+    assert result.exit_code == 2
+    assert "ces" in result.output and "Traceback" not in result.output
