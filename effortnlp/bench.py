@@ -1,0 +1,214 @@
+"""``make bench``: how fast is ``effortnlp score`` next to its yardsticks, and how much memory.
+
+One run, one synthetic corpus (``effortnlp.synthetic``, 100-600 words a ticket),
+written to a temporary JSONL file. Rows, each in words/s and tickets/s:
+
+* ``tokenizer``   ``spacy.blank("en")`` tokenizer alone over every turn text
+  (``nlp.tokenizer.pipe``), no reading or writing: the floor of any spaCy chain.
+* ``regex``       a straightforward script: read the JSONL, a handful of ``re``
+  patterns per marker over the lower-cased text, write a CSV of counts.
+* ``chain n=1``   ``effortnlp score`` (read, markers, features, model, drivers,
+  write) on one process.
+* ``chain n=2``   the same with two processes.
+
+Then the ratios the targets are about (chain/tokenizer >= 0.5, 2-proc/1-proc
+>= 1.8, chain vs regex) and the peak RSS of a scoring run (workers included)
+on a small corpus and a 10x larger one. The chain runs each happen in a fresh
+subprocess; the analyzer is built before the clock starts (it is a fixed
+start-up cost, a few seconds, paid once per run whatever the dump size).
+
+    python -m effortnlp.bench [--tickets 20000] [--quick] [--seed 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# A regex script someone would write in an afternoon: a few patterns per marker.
+REGEX_BASELINE: dict[str, list[str]] = {
+    "transfer": [
+        r"\b(transfer|transferr(ed|ing))\b",
+        r"\bescalat(e|ed|ing|ion)\b",
+        r"\b(pass|forward|hand|refer)(ed|ing)? (this|it|you|your \w+) (on )?to\b",
+        r"\b(another|different|other) (department|team|agent)\b",
+        r"\bnot (our|my) department\b",
+    ],
+    "repeat_contact": [
+        r"\b(second|third|fourth|fifth|\d+(st|nd|rd|th)) time\b",
+        r"\b(called|contacted|emailed|written|wrote|messaged) (you |in )?(before|already|again|last week|yesterday)\b",
+        r"\bcall(ed)? back\b",
+        r"\b(again|still) (no|not)\b",
+        r"\bget back to you\b",
+    ],
+    "repeat_info": [
+        r"\bas i (said|mentioned|explained)\b",
+        r"\b(already|i've) (gave|given|told|sent|provided)\b",
+        r"\b(again|once more)\b.{0,30}\b(number|email|details|account)\b",
+        r"\bcould you (confirm|provide|give me) your\b",
+        r"\brepeat\b",
+    ],
+    "channel_switch": [
+        r"\b(send|drop) us a (dm|direct message|private message)\b",
+        r"\b(call|phone|ring) (us|our|the)\b",
+        r"\b(email|e-mail) (us|our)\b",
+        r"\b(visit|go to) (our|the) (website|store|branch)\b",
+        r"\b(live )?chat (with us|team)\b",
+    ],
+    "unresolved": [
+        r"\b(still|not) (fixed|resolved|working|sorted)\b",
+        r"\b(doesn't|does not|didn't|did not) (work|help)\b",
+        r"\bno (solution|resolution|fix)\b",
+        r"\bunable to (help|resolve)\b",
+    ],
+    "frustration": [
+        r"\b(frustrat\w*|annoy\w*|ridiculous|unacceptable|unbelievable|disgust\w*)\b",
+        r"\b(fed up|sick of|tired of|waste of time)\b",
+        r"\b(worst|terrible|awful|useless|joke)\b",
+        r"!{2,}",
+    ],
+    "wait": [
+        r"\bon hold\b",
+        r"\b(waiting|waited) (for )?(\d+|a|an|over|almost) (minutes?|hours?|days?|weeks?)\b",
+        r"\bstill waiting\b",
+        r"\b(no|haven't had a|never got a) (reply|response|answer)\b",
+        r"\b(days|weeks) (later|now|ago)\b",
+    ],
+}
+
+
+def regex_baseline(input_path: str, output_path: str) -> tuple[int, int]:
+    """Read JSONL tickets, count regex hits per marker, write a CSV. Returns (tickets, words)."""
+    compiled = {m: [re.compile(p) for p in ps] for m, ps in REGEX_BASELINE.items()}
+    n = words = 0
+    with open(input_path, encoding="utf-8") as inp, open(output_path, "w", newline="") as out:
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(["ticket_id", *compiled])
+        for line in inp:
+            t = json.loads(line)
+            counts = dict.fromkeys(compiled, 0)
+            for turn in t["turns"]:
+                text = turn["text"].lower()
+                words += len(text.split())
+                for m, pats in compiled.items():
+                    for p in pats:
+                        counts[m] += sum(1 for _ in p.finditer(text))
+            w.writerow([t["ticket_id"], *counts.values()])
+            n += 1
+    return n, words
+
+
+def write_corpus(path: str, n: int, seed: int) -> tuple[int, int]:
+    from .synthetic import generate_tickets
+
+    words = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        for t in generate_tickets(n, seed, min_words=100, max_words=600):
+            words += sum(len(turn["text"].split()) for turn in t["turns"])
+            fh.write(json.dumps(t, ensure_ascii=False) + "\n")
+    return n, words
+
+
+def turn_texts(path: str) -> list[str]:
+    with open(path, encoding="utf-8") as fh:
+        return [turn["text"] for line in fh for turn in json.loads(line)["turns"]]
+
+
+def tokenizer_only(texts: list[str]) -> float:
+    import spacy
+
+    nlp = spacy.blank("en")
+    t0 = time.perf_counter()
+    for _ in nlp.tokenizer.pipe(texts, batch_size=1000):
+        pass
+    return time.perf_counter() - t0
+
+
+_CHILD = """
+import json, resource, sys, time
+from effortnlp import batch
+spec = batch.ScoreSpec(model_path={model!r}, prior={prior!r})
+batch.get_analyzer(spec.model_path, spec.prior)
+t0 = time.perf_counter()
+stats = batch.score_file({inp!r}, {out!r}, spec=spec, n_process={n}, quiet=True)
+elapsed = time.perf_counter() - t0
+rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+          resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+print(json.dumps({{"elapsed": elapsed, "tickets": stats.tickets, "errors": stats.errors,
+                  "self_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "rss_kb": rss}}))
+"""
+
+
+def run_chain(inp: str, out: str, n_process: int, model: str | None, prior: bool) -> dict:
+    code = _CHILD.format(model=model, prior=prior, inp=inp, out=out, n=n_process)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    if proc.returncode:
+        raise SystemExit(f"bench: scoring run failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m effortnlp.bench", description=__doc__.split("\n")[0])
+    ap.add_argument("--tickets", type=int, default=20_000, help="corpus size (default 20000)")
+    ap.add_argument("--quick", action="store_true", help="2,000 tickets: a smoke run")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--model", default=None, help="model directory (default: bundled, else the prior)")
+    args = ap.parse_args(argv)
+    n = 2_000 if args.quick else args.tickets
+
+    from .analyzer import bundled_model_path
+
+    model = args.model or (str(bundled_model_path()) if (bundled_model_path() / "manifest.json").exists() else None)
+    prior = model is None
+    with tempfile.TemporaryDirectory(prefix="effortnlp-bench-") as tmp:
+        corpus = os.path.join(tmp, "corpus.jsonl")
+        small = os.path.join(tmp, "small.jsonl")
+        print(f"generating {n:,} tickets (seed {args.seed}) ...", file=sys.stderr)
+        _, words = write_corpus(corpus, n, args.seed)
+        _, small_words = write_corpus(small, max(n // 10, 1), args.seed + 1)
+        size_mb = Path(corpus).stat().st_size / 2**20
+        print(f"corpus: {n:,} tickets, {words:,} words ({words / n:.0f}/ticket), {size_mb:.0f} MB; "
+              f"model: {'prior (no bundled model)' if prior else model}; {os.cpu_count()} CPUs",
+              file=sys.stderr)
+
+        rows: dict[str, float] = {}
+        texts = turn_texts(corpus)
+        rows["tokenizer (spacy.blank)"] = tokenizer_only(texts)
+        del texts
+        t0 = time.perf_counter()
+        regex_baseline(corpus, os.path.join(tmp, "regex.csv"))
+        rows["regex script"] = time.perf_counter() - t0
+        one = run_chain(corpus, os.path.join(tmp, "o1.csv"), 1, model, prior)
+        rows["effortnlp score n=1"] = one["elapsed"]
+        two = run_chain(corpus, os.path.join(tmp, "o2.csv"), 2, model, prior)
+        rows["effortnlp score n=2"] = two["elapsed"]
+        same = Path(tmp, "o1.csv").read_bytes() == Path(tmp, "o2.csv").read_bytes()
+        mem_small = run_chain(small, os.path.join(tmp, "s.csv"), 1, model, prior)
+
+    print(f"\n{'':<26}{'words/s':>12}{'tickets/s':>12}{'seconds':>10}")
+    for name, sec in rows.items():
+        print(f"{name:<26}{words / sec:>12,.0f}{n / sec:>12,.1f}{sec:>10.1f}")
+    tok, rx = rows["tokenizer (spacy.blank)"], rows["regex script"]
+    c1, c2 = rows["effortnlp score n=1"], rows["effortnlp score n=2"]
+    print()
+    print(f"chain / tokenizer (words/s)   {tok / c1:5.2f}   target >= 0.5  {'ok' if tok / c1 >= 0.5 else 'MISSED'}")
+    print(f"2-proc / 1-proc               {c1 / c2:5.2f}   target >= 1.8  {'ok' if c1 / c2 >= 1.8 else 'MISSED'}")
+    print(f"chain / regex script          {rx / c1:5.2f}   target > 1     {'ok' if rx / c1 > 1 else 'MISSED'}")
+    print(f"n=1 and n=2 outputs identical: {same}")
+    print()
+    print("peak RSS of a scoring run, n=1 (parent; workers are forks of it):")
+    print(f"  {max(n // 10, 1):>7,} tickets ({small_words:,} words)  {mem_small['rss_kb'] / 1024:7.0f} MB")
+    print(f"  {n:>7,} tickets ({words:,} words)  {one['rss_kb'] / 1024:7.0f} MB")
+    print(f"  n=2 on {n:,} tickets: {two['rss_kb'] / 1024:.0f} MB per process (max)")
+
+
+if __name__ == "__main__":
+    main()
