@@ -40,7 +40,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import spacy
+from spacy.attrs import LOWER
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
@@ -180,6 +182,7 @@ class MarkerFinder:
         self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.matcher = Matcher(self.nlp.vocab)
         self._matcher_starts: set[str] | None = set()
+        self._start_hashes: np.ndarray | None = None
         self._regex_rules: list[Rule] = []
         self._word_tokens: dict[str, list[str]] = {}
         for rule in self.rules:
@@ -258,14 +261,20 @@ class MarkerFinder:
         if self._matcher_starts is None:
             yield from self.matcher(doc)
             return
-        starts = self._matcher_starts
+        # The start words, found on the Doc's LOWER column in one vectorised
+        # step instead of a Python loop over every Token.
+        hashes = self._start_hashes
+        if hashes is None or len(hashes) != len(self._matcher_starts):
+            strings = self.nlp.vocab.strings
+            hashes = self._start_hashes = np.array(
+                sorted(strings.add(w) for w in self._matcher_starts), dtype=np.uint64
+            )
         window = 12
-        for tok in doc:
-            if tok.lower_ in starts:
-                span = doc[tok.i : tok.i + window]
-                for key, s, e in self.matcher(span):
-                    if s == 0:  # only matches anchored at the start word
-                        yield key, tok.i + s, tok.i + e
+        for i in np.flatnonzero(np.isin(doc.to_array(LOWER), hashes)).tolist():
+            span = doc[i : i + window]
+            for key, s, e in self.matcher(span):
+                if s == 0:  # only matches anchored at the start word
+                    yield key, i + s, i + e
 
     def turn_hits(self, text: str, speaker: str, turn: int) -> list[MarkerHit]:
         """Rule hits in one turn's text, negatives applied."""

@@ -267,3 +267,30 @@ def test_cli_prints_totals_and_writes_errors_next_to_output(dump, tmp_path):
     assert result.exit_code == 0, result.output
     assert "scored 60 tickets, 3 input rows with errors" in result.stderr
     assert len(read_errors(tmp_path / "scored.errors.jsonl")) == 3
+
+
+def test_vectorised_matcher_prefilter_finds_what_the_token_loop_found(finder):
+    """markers._token_matches was sped up (LOWER-hash lookup); its matches must not change."""
+    from pathlib import Path
+
+    from effortnlp.io import read_tickets
+
+    def reference(doc):  # the per-Token loop it replaced
+        starts = finder._matcher_starts
+        for tok in doc:
+            if tok.lower_ in starts:
+                for key, s, e in finder.matcher(doc[tok.i : tok.i + 12]):
+                    if s == 0:
+                        yield key, tok.i + s, tok.i + e
+
+    assert finder._matcher_starts, "the prefilter is in use"
+    sample = Path(__file__).resolve().parent.parent / "data" / "sample" / "tickets.jsonl"
+    texts = [t.text for tk in read_tickets(sample) for t in tk.turns]
+    texts += [c + " " + a for c, a in zip(CUSTOMER, AGENT, strict=True)] + ["", "on hold for 20 minutes"]
+    n = 0
+    for text in texts:
+        doc = finder.tokenizer(text.replace("\u2019", "'"))
+        got = list(finder._token_matches(doc))
+        assert got == list(reference(doc))
+        n += len(got)
+    assert n > 10
