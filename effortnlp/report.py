@@ -371,20 +371,13 @@ def _markers(s: ScoredSummary, Figure) -> str:
     lo = min(avg + [0])
     bx.set_xlim(lo * 1.3 - 0.1, 0.1 + max(avg + [0]) * 1.3)
     others = sorted(set(s.driver_stats) - set(names))
-    rows = [
-        [
-            c.replace("_", " "),
-            s.marker_tickets[c],
-            _pct(s.marker_tickets[c], s.n),
-            s.marker_hits.get(c, 0),
-            *(_driver_cells(s, c)),
-        ]
-        for c in names + others
-        if c in s.marker_tickets or c in s.driver_stats
-    ]
-    for r, c in zip(rows, names + others, strict=True):
-        if c not in s.marker_tickets:
-            r[1:4] = ["–", "–", "–"]
+    rows = []
+    for c in names + others:
+        if c in s.marker_tickets:
+            counts = [s.marker_tickets[c], _pct(s.marker_tickets[c], s.n), s.marker_hits.get(c, 0)]
+        else:  # a driver that is not a marker (conversation length, agents involved, tone)
+            counts = ["–", "–", "–"]
+        rows.append([c.replace("_", " "), *counts, *_driver_cells(s, c)])
     table = _table(["driver", "tickets", "share", "hits", "listed", "avg pts"], rows, {1, 2, 3, 4, 5})
     note = (
         "Average contribution: the mean CES points a driver moved a ticket's score, over the tickets "

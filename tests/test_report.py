@@ -27,6 +27,8 @@ def scored_frame(n: int = N) -> pd.DataFrame:
             drivers.append({"name": "transfer", "contribution": -2.5})
         if wait:
             drivers.append({"name": "wait", "contribution": -1.0})
+        if i % 7 == 0:  # a driver that is not a marker
+            drivers.append({"name": "agents_involved", "contribution": -0.4})
         row = {
             "ticket_id": f"T{i:04d}",
             "ces": ces,
@@ -65,6 +67,7 @@ def test_summary_counts_bands_markers_and_drivers(scored_csv):
     assert s.bands == df["band"].value_counts().to_dict()
     assert s.marker_tickets["transfer"] == (df["transfer"] > 0).sum()
     assert s.driver_stats["transfer"] == (N // 4, pytest.approx(-2.5 * (N // 4)))
+    assert s.driver_stats["agents_involved"][0] == len(range(0, N, 7))
     assert set(s.categories) == {"channel", "team", "agent"}  # not subject (free text), not ids
     assert s.categories["team"]["Billing"][0] == N // 4
     assert s.time_column == "created_at"
@@ -80,6 +83,7 @@ def test_report_has_every_section_with_plots_and_tables(page):
     for section in ("distribution", "markers", "by-channel", "over-time"):
         assert "<img" in _section(page, section) and "<table" in _section(page, section), section
     assert "T0024" in tree.texts["top-tickets"]  # the lowest CES in scored_frame
+    assert "agents involved" in tree.texts["markers"]  # drivers that are not markers are listed too
     assert "transfer" in tree.texts["top-tickets"]
 
 
