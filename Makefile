@@ -40,6 +40,11 @@ eval: install
 bench: install
 	$(PY) -m effortnlp.bench
 
+## Render a ticket explanation and the dump report from the sample, screenshot both into docs/ (headless Chromium).
+screenshots: install
+	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
+	$(PY) scripts/screenshots.py --chromium /usr/bin/chromium -o docs
+
 lint: install
 	$(VENV)/bin/ruff check effortnlp tests
 
