@@ -85,6 +85,8 @@ class ScoredSummary:
 
 
 def _kind(path: Path) -> str:
+    if path.is_dir():  # `score --engine dask` writes a directory of Parquet parts
+        return "parquet"
     name = path.name.lower()
     for suffix in (".gz", ".bz2", ".xz", ".zst"):
         name = name.removesuffix(suffix)
@@ -99,9 +101,7 @@ def _kind(path: Path) -> str:
 
 def _sample(path: Path, kind: str) -> pd.DataFrame:
     if kind == "parquet":
-        import pyarrow.parquet as pq
-
-        batch = next(pq.ParquetFile(path).iter_batches(batch_size=SAMPLE_ROWS), None)
+        batch = next(_parquet_batches(path, SAMPLE_ROWS, None), None)
         return batch.to_pandas() if batch is not None else pd.DataFrame()
     if kind == "jsonl":
         return next(iter(pd.read_json(path, lines=True, chunksize=SAMPLE_ROWS, dtype=False)), pd.DataFrame())
@@ -110,9 +110,7 @@ def _sample(path: Path, kind: str) -> pd.DataFrame:
 
 def _chunks(path: Path, kind: str, columns: list[str], chunksize: int) -> Iterator[pd.DataFrame]:
     if kind == "parquet":
-        import pyarrow.parquet as pq
-
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=chunksize, columns=columns):
+        for batch in _parquet_batches(path, chunksize, columns):
             yield batch.to_pandas()
     elif kind == "jsonl":
         for chunk in pd.read_json(path, lines=True, chunksize=chunksize, dtype=False):
@@ -123,6 +121,13 @@ def _chunks(path: Path, kind: str, columns: list[str], chunksize: int) -> Iterat
             path, usecols=columns, chunksize=chunksize, sep="\t" if kind == "tsv" else ",",
             dtype=dtypes, keep_default_na=False, na_values=[""],
         )
+
+
+def _parquet_batches(path: Path, batch_size: int, columns: list[str] | None):
+    import pyarrow.dataset as ds
+
+    dataset = ds.dataset(path, format="parquet")
+    return (b for b in dataset.to_batches(columns=columns, batch_size=batch_size) if b.num_rows)
 
 
 def _looks_like_time(name: str, values: pd.Series) -> bool:

@@ -112,6 +112,16 @@ def test_report_reads_jsonl_and_parquet(tmp_path, suffix):
     assert s.n == 60 and set(s.categories) == {"channel", "team", "agent"}
 
 
+def test_report_reads_a_directory_of_parquet_parts(tmp_path):
+    """`effortnlp score --engine dask` writes its output as a directory of Parquet parts."""
+    df = scored_frame(60)
+    (tmp_path / "scored").mkdir()
+    df.iloc[:25].to_parquet(tmp_path / "scored" / "part.0.parquet")
+    df.iloc[25:].to_parquet(tmp_path / "scored" / "part.1.parquet")
+    s = summarise_scored(tmp_path / "scored", chunksize=10)
+    assert s.n == 60 and s.bands == df["band"].value_counts().to_dict()
+
+
 def test_report_redacts_category_values(scored_csv):
     page = build_report(scored_csv, redact=True)
     assert "sam@acme.example" not in page
