@@ -35,7 +35,7 @@ SEED = 0
 HOLDOUT_EVERY = 5
 
 #: Which model ``models/default`` is: "prior" or "synthetic". See the module docstring.
-DEFAULT = "synthetic"
+DEFAULT = "prior"
 
 
 def _load_train():

@@ -1,10 +1,16 @@
 """Drivers: how many CES points each feature group moved a ticket's score.
 
-A driver's contribution is measured by switching its group off: the score with
-the group at its neutral value (no markers; a short ordinary exchange) minus
-the score as it is. It works the same for any model, trained or prior, and is
-in CES points, so "transfer -1.2" reads as "the transfer cost 1.2 points".
-All the switched-off variants of a batch go to the model in one call.
+A ticket differs from the neutral one (no markers; a short ordinary exchange)
+in a few feature groups. Each group's contribution is the average of two
+effects: switching it *off* in the ticket (score as it is minus score without
+it) and switching it *on* in the neutral ticket (score with only it minus the
+neutral score) — the first and last terms of a Shapley ordering. One-sided
+occlusion fails where the scale saturates: a ticket at CES 1 with four
+markers stays at 1 when any one is removed, so every driver would read 0.
+The contributions are then scaled to add up exactly to the ticket's score
+minus the neutral score, so "7.0 − 2.1 repeat contact − 1.9 unresolved − …"
+reads as the whole story. It works the same for any model, trained or prior,
+and is in CES points. All the variants of a batch go to the model in one call.
 """
 
 from __future__ import annotations
@@ -48,9 +54,12 @@ def score_batch(
         ]
         for g in groups:
             off = dict(feats)
+            only = dict(NEUTRAL)
             for f in FEATURE_GROUPS[g]:
                 off[f] = NEUTRAL[f]
+                only[f] = feats[f]
             rows.append(off)
+            rows.append(only)
         plan.append((own, groups))
     ces_all, p_all = model.predict(rows)
     baseline = float(ces_all[0])
@@ -62,9 +71,15 @@ def score_batch(
         for h in hits:
             if h.label in counts:
                 counts[h.label] += 1
+        raw = [
+            0.5 * ((ces - float(ces_all[own + 2 * k + 1])) + (float(ces_all[own + 2 * k + 2]) - baseline))
+            for k in range(len(groups))
+        ]
+        total = ces - baseline
+        scale = total / sum(raw) if abs(sum(raw)) > 1e-9 and total * sum(raw) > 0 else 1.0
         drivers = []
-        for k, g in enumerate(groups, start=1):
-            contribution = ces - float(ces_all[own + k])
+        for g, r in zip(groups, raw, strict=True):
+            contribution = r * scale
             if abs(contribution) < MIN_CONTRIBUTION:
                 continue
             label = _GROUP_LABEL.get(g)

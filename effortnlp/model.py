@@ -119,16 +119,15 @@ class PriorModel(EffortModel):
     extra_hit: float = PRIOR_EXTRA_HIT
 
     def predict(self, feature_dicts):
-        ces = np.full(len(feature_dicts), 7.0)
-        for i, d in enumerate(feature_dicts):
-            penalty = 0.0
-            for marker, w in self.weights.items():
-                n = d.get(f"{marker}_count", 0.0)
-                if n > 0:
-                    penalty += w * (1 + self.extra_hit * (n - 1))
-            penalty += 0.3 * d.get("extra_agents", 0.0)
-            ces[i] -= penalty
-        ces = np.clip(ces, 1.0, 7.0)
+        X = _matrix(feature_dicts)
+        if not len(X):
+            return np.zeros(0), np.zeros(0)
+        col = {f: i for i, f in enumerate(FEATURE_NAMES)}
+        penalty = 0.3 * X[:, col["extra_agents"]]
+        for marker, w in self.weights.items():
+            n = X[:, col[f"{marker}_count"]]
+            penalty = penalty + np.where(n > 0, w * (1 + self.extra_hit * (n - 1)), 0.0)
+        ces = np.clip(7.0 - penalty, 1.0, 7.0)
         # A logistic curve centred on the high-effort boundary (3.5).
         p_high = 1.0 / (1.0 + np.exp(2.0 * (ces - (HIGH_EFFORT_MAX + 0.5))))
         return ces, p_high
