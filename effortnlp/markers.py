@@ -40,7 +40,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import spacy
 from spacy.attrs import LOWER
 from spacy.matcher import Matcher, PhraseMatcher
@@ -182,7 +181,7 @@ class MarkerFinder:
         self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.matcher = Matcher(self.nlp.vocab)
         self._matcher_starts: set[str] | None = set()
-        self._start_hashes: np.ndarray | None = None
+        self._start_hashes: frozenset[int] | None = None
         self._regex_rules: list[Rule] = []
         self._word_tokens: dict[str, list[str]] = {}
         for rule in self.rules:
@@ -261,16 +260,15 @@ class MarkerFinder:
         if self._matcher_starts is None:
             yield from self.matcher(doc)
             return
-        # The start words, found on the Doc's LOWER column in one vectorised
-        # step instead of a Python loop over every Token.
+        # The start words, found by their LOWER hashes on the Doc's array
+        # instead of a Python loop creating every Token.
         hashes = self._start_hashes
         if hashes is None or len(hashes) != len(self._matcher_starts):
             strings = self.nlp.vocab.strings
-            hashes = self._start_hashes = np.array(
-                sorted(strings.add(w) for w in self._matcher_starts), dtype=np.uint64
-            )
+            hashes = self._start_hashes = frozenset(strings.add(w) for w in self._matcher_starts)
         window = 12
-        for i in np.flatnonzero(np.isin(doc.to_array(LOWER), hashes)).tolist():
+        lowers = doc.to_array(LOWER).tolist()
+        for i in [i for i, h in enumerate(lowers) if h in hashes]:
             span = doc[i : i + window]
             for key, s, e in self.matcher(span):
                 if s == 0:  # only matches anchored at the start word
