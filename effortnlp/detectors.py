@@ -13,6 +13,9 @@ under ``crossturn.``.
 - ``crossturn.reasked.<slot>`` (REPEAT_INFO): the agent asks for a piece of
   information the customer already gave earlier in the ticket; ``detail``
   holds ``cited_turn`` (the customer turn that gave it) and ``slot``.
+- ``crossturn.reasked_content`` (REPEAT_INFO): the agent asks a question
+  ("have you tried restarting it?", "which model is it?") whose content words
+  the customer already used in an earlier turn; ``detail`` cites that turn.
 - ``crossturn.repeated_message`` (REPEAT_INFO): the customer sends (nearly)
   the same message again.
 - ``crossturn.unresolved_handoff`` / ``crossturn.unresolved_open_end``
@@ -171,6 +174,7 @@ def cross_turn_hits(ticket: Ticket, rule_hits: list[MarkerHit]) -> list[MarkerHi
     out: list[MarkerHit] = []
     out.extend(_agent_changes(turns))
     out.extend(_reasked(turns))
+    out.extend(_reasked_content(turns))
     out.extend(_repeated_messages(turns))
     out.extend(_unresolved(turns, rule_hits))
     return out
@@ -241,6 +245,65 @@ def _reasked(turns: tuple[Turn, ...]) -> list[MarkerHit]:
 
 
 _WORD = re.compile(r"[a-z0-9']+")
+
+#: A question that checks something the customer may already have said.
+_CHECK_Q = _rx(
+    r"^\W*(?:\w+[,!]\s+)?(?:have you (?:already )?(?:tried|checked|done|restarted|reinstalled|updated|reset|cleared|"
+    r"power cycled|rebooted|logged|signed|attempted|been able)|did you (?:try|check|restart|reinstall|update|reset|clear|"
+    r"attempt)|were you able to|are you (?:using|on|streaming|trying|playing|connected|seeing|getting)|"
+    r"is (?:it|this|the \w+) (?:happening|occurring|on|with|the)|does (?:it|this) happen|"
+    r"(?:can|could) you (?:confirm|tell us|let us know) (?:if|whether|what|which|when)|"
+    r"what (?:time|model|version|device|platform|browser|router|error|message)|which (?:model|version|device|platform|browser|app|station|store|flight|train))"
+)
+_SENT = re.compile(r"[^.!?\n]*\?")
+_STOP = frozenset(
+    "about above after again also any anything are been before being both can could did does doing done don't each from "
+    "have having here how into just let like make more most much need only other our please same should some still such "
+    "than that the their them then there these they this those through time very want was were what when where which "
+    "while will with would you your you're yours able sure know thanks thank help happen happening issue problem error "
+    "working work trying tried try using used use check checked yes also currently already".split()
+)
+
+
+def _stem(w: str) -> str:
+    """Crude suffix strip so "restarted" and "restarting" meet."""
+    for suf in ("ing", "ed", "es", "s"):
+        if w.endswith(suf) and len(w) - len(suf) >= 4:
+            return w[: -len(suf)]
+    return w
+
+
+def _content(text: str) -> set[str]:
+    return {_stem(w) for w in _WORD.findall(text.lower()) if len(w) >= 4 and w not in _STOP and not w.isdigit()}
+
+
+def _reasked_content(turns: tuple[Turn, ...], min_overlap: int = 2) -> list[MarkerHit]:
+    """Agent asks (as a check question) about things the customer already said.
+
+    Linear: one running map of content word -> last customer turn using it;
+    each agent question is compared with it.
+    """
+    seen: dict[str, int] = {}
+    out: list[MarkerHit] = []
+    for i, t in enumerate(turns):
+        text = (t.text or "")[:5000]
+        if t.speaker == "customer":
+            for w in _content(text):
+                seen[w] = i
+        elif t.speaker == "agent" and seen:
+            for m in _SENT.finditer(text):
+                q = m.group(0).strip()
+                if not _CHECK_Q.search(q):
+                    continue
+                words = _content(q)
+                common = [w for w in words if w in seen]
+                if len(common) >= min_overlap and len(common) * 2 >= len(words):
+                    start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
+                    out.append(_hit("REPEAT_INFO", "reasked_content", i, t, start, m.end(),
+                                    cited_turn=max(seen[w] for w in common), slot="content",
+                                    words=sorted(common)))
+                    break
+    return out
 
 
 def _repeated_messages(turns: tuple[Turn, ...], lookback: int = 8) -> list[MarkerHit]:

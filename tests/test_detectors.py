@@ -114,3 +114,28 @@ def test_long_ticket_is_fast(finder):
     hits = finder.find(ticket(*turns))
     assert time.perf_counter() - start < 10
     assert any(h.label == "REPEAT_INFO" for h in hits)
+
+
+@pytest.mark.parametrize(
+    ("said", "asked"),
+    [
+        ("My router keeps dropping wifi even after I restarted the router twice.", "Have you tried restarting the router?"),
+        ("The app crashes on my Pixel phone whenever the camera opens.", "Are you using the camera on a Pixel phone?"),
+    ],
+)
+def test_agent_reasks_content(finder, said, asked):
+    t = ticket(C(said), A("Sorry about that."), C("Any ideas?"), A(asked))
+    hits = [h for h in crossturn(finder, t, "REPEAT_INFO") if h.rule_id == "crossturn.reasked_content"]
+    assert hits and hits[0].turn == 3 and hits[0].detail["cited_turn"] in (0, 2)
+
+
+@pytest.mark.parametrize(
+    ("said", "asked"),
+    [
+        ("My router keeps dropping wifi in the evening.", "Have you tried updating the firmware?"),
+        ("The router keeps dropping wifi.", "Thanks, we restarted the router on our side. Does it look better now"),
+    ],
+)
+def test_new_question_is_not_reask(finder, said, asked):
+    t = ticket(C(said), A(asked))
+    assert not [h for h in crossturn(finder, t, "REPEAT_INFO") if h.rule_id == "crossturn.reasked_content"]

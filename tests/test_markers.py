@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -34,6 +35,22 @@ POSITIVES = [
     ("REPEAT_INFO", "customer", "As I already said, the order never arrived."),
     ("REPEAT_INFO", "customer", "I gave you my order number twice already."),
     ("REPEAT_INFO", "customer", "Like I told you, it's the blue model."),
+    ("REPEAT_INFO", "customer", "Yes I have already restarted the router twice."),
+    ("REPEAT_INFO", "customer", "To clarify, the charge is on the annual plan."),
+    ("REPEAT_INFO", "customer", "I have already mentioned that the app is up to date."),
+    ("TRANSFER", "agent", "Have you tried contacting Acmebank about the charge?"),
+    ("TRANSFER", "agent", "Please reach out to @AcmeHelp so they can check your order."),
+    ("TRANSFER", "agent", "You can contact our Accounts team on the number below."),
+    ("TRANSFER", "agent", "Your case will be reviewed by our specialists this week."),
+    ("TRANSFER", "agent", "We will raise this concern to higher authority."),
+    ("TRANSFER", "agent", "The studio team will look into the save file bug."),
+    ("TRANSFER", "agent", "I'm redirecting you to a colleague in payments."),
+    ("REPEAT_CONTACT", "customer", "I have asked you twice already and nothing happened."),
+    ("REPEAT_CONTACT", "customer", "I keep getting told the same thing over and over."),
+    ("REPEAT_CONTACT", "customer", "Yesterday I called and was promised a refund."),
+    ("REPEAT_CONTACT", "customer", "I was told someone would ring me back."),
+    ("REPEAT_CONTACT", "customer", "Emailed again, this makes four emails."),
+    ("REPEAT_CONTACT", "agent", "Reach back out if the error shows up again."),
     ("CHANNEL_SWITCH", "agent", "Please DM us your account details."),
     ("CHANNEL_SWITCH", "agent", "Send us a private message and we'll look into it."),
     ("CHANNEL_SWITCH", "agent", "Give us a call at 1-800-555-0100 and we can help."),
@@ -63,6 +80,13 @@ NEGATIVES = [
     ("CHANNEL_SWITCH", "customer", "I'll just call you tomorrow then."),
     ("CHANNEL_SWITCH", "customer", "I'm going to email your CEO about this."),
     ("FRUSTRATION", "customer", "Thanks so much, that fixed it!"),
+    ("TRANSFER", "agent", "Have you tried Chrome instead of Safari?"),
+    ("TRANSFER", "agent", "Please contact Us via the form."),
+    ("TRANSFER", "agent", "Contact Options are listed on the help page."),
+    ("TRANSFER", "customer", "I moved the money to my savings account."),
+    ("REPEAT_CONTACT", "agent", "Try this and let us know how it goes."),
+    ("REPEAT_CONTACT", "customer", "Hi, my screen flickers when I open the camera."),
+    ("REPEAT_INFO", "agent", "To clarify, the refund goes back to the original card."),
 ]
 
 
@@ -113,6 +137,21 @@ def test_pattern_files_load_with_unique_ids():
     rules = load_rules()
     assert {r.id for r in rules} == set(ids)
     assert sum(1 for r in rules if r.pattern) <= 20
+
+
+#: Expanded phrases across all rules: the PhraseMatcher build time grows with it.
+PHRASE_BUDGET = 20_000
+
+
+def test_expanded_phrase_budget():
+    total = sum(len(r.phrases) for r in load_rules())
+    assert total <= PHRASE_BUDGET, f"{total} expanded phrases; split long alternations or use a token pattern"
+
+
+def test_finder_builds_quickly():
+    start = time.perf_counter()
+    MarkerFinder(detectors=False)
+    assert time.perf_counter() - start < 3.0  # ~0.5 s on a dev machine; loose for CI
 
 
 def test_token_patterns_start_with_fixed_words():
