@@ -51,6 +51,12 @@ POSITIVES = [
     ("REPEAT_CONTACT", "customer", "I was told someone would ring me back."),
     ("REPEAT_CONTACT", "customer", "Emailed again, this makes four emails."),
     ("REPEAT_CONTACT", "agent", "Reach back out if the error shows up again."),
+    ("REPEAT_CONTACT", "customer", "They rebook me over, and over, and over."),
+    ("REPEAT_CONTACT", "customer", "Spoke too soon, the sync is broken again."),
+    ("REPEAT_CONTACT", "agent", "A specialist will follow up with you by email."),
+    ("FRUSTRATION", "customer", "Not helpful at all. Sort it out."),
+    ("FRUSTRATION", "customer", "Thanks for nothing, my patience is running out."),
+    ("FRUSTRATION", "customer", "Great job guys... another week without internet."),
     ("CHANNEL_SWITCH", "agent", "Please DM us your account details."),
     ("CHANNEL_SWITCH", "agent", "Send us a private message and we'll look into it."),
     ("CHANNEL_SWITCH", "agent", "Give us a call at 1-800-555-0100 and we can help."),
@@ -87,6 +93,8 @@ NEGATIVES = [
     ("REPEAT_CONTACT", "agent", "Try this and let us know how it goes."),
     ("REPEAT_CONTACT", "customer", "Hi, my screen flickers when I open the camera."),
     ("REPEAT_INFO", "agent", "To clarify, the refund goes back to the original card."),
+    ("FRUSTRATION", "customer", "I hate to bother you but is there an update?"),
+    ("FRUSTRATION", "agent", "Thanks for nothing is not how we want you to feel."),
 ]
 
 
