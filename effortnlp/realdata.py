@@ -1,5 +1,7 @@
 """The hand-labelled real conversations in ``../shared/data/real``, and how well the rules do on them.
 
+``python -m effortnlp.realdata --fire`` prints instead how often each marker
+and rule fires on the unlabelled dialogs (a false-positive screen).
 ``python -m effortnlp.realdata`` prints per-marker precision / recall / F1 at
 ticket level (a marker counts as found when the finder gives it at least one
 hit), on the even lines of ``labels-dev.jsonl`` (the development half), the odd
@@ -140,6 +142,25 @@ def marker_report(finder, pairs: Sequence[tuple[Ticket, dict[str, Any]]]) -> dic
     return report
 
 
+def fire_rates(finder, tickets: Iterable[Ticket]) -> tuple[int, dict[str, float], dict[str, float]]:
+    """Share of tickets on which each marker label, and each rule id, fires at least once.
+
+    Run it on the unlabelled dialogs to spot rules that fire far too often.
+    """
+    n = 0
+    labels: dict[str, int] = {}
+    rules: dict[str, int] = {}
+    for ticket in tickets:
+        n += 1
+        hits = finder.find(ticket)
+        for lab in {h.label for h in hits}:
+            labels[lab] = labels.get(lab, 0) + 1
+        for rid in {h.rule_id for h in hits}:
+            rules[rid] = rules.get(rid, 0) + 1
+    share = (lambda d: {k: v / n for k, v in sorted(d.items(), key=lambda kv: -kv[1])}) if n else (lambda d: {})
+    return n, share(labels), share(rules)
+
+
 def format_report(title: str, report: dict[str, dict[str, Any]], n: int) -> str:
     lines = [f"{title} (n={n})", f"{'marker':16} {'P':>5} {'R':>5} {'F1':>5}  tp  fp  fn"]
     for col, r in report.items():
@@ -160,6 +181,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     finder = MarkerFinder()
     pairs = load_labelled(directory)
+    if "--fire" in argv:
+        labelled = {t.ticket_id for t, _ in pairs}
+        n, labels, rules = fire_rates(finder, (t for t in load_all(directory) if t.ticket_id not in labelled))
+        print(f"share of {n} unlabelled dialogs where each marker / rule fires")
+        for k, v in labels.items():
+            print(f"{k:16} {v:5.3f}")
+        for k, v in rules.items():
+            print(f"  {k:40} {v:5.3f}")
+        return 0
     halves = [("dev half (even lines)", pairs[0::2]), ("check half (odd lines)", pairs[1::2]), ("all", pairs)]
     for title, subset in halves:
         rep = marker_report(finder, subset)

@@ -42,6 +42,19 @@ def test_marker_report_counts():
     assert rep["transfer"]["precision"] == 1.0 and rep["transfer"]["recall"] == 0.5
 
 
+def test_fire_rates_shares():
+    from effortnlp.schema import MarkerHit, Ticket, Turn
+
+    class Fake:
+        def find(self, ticket):
+            return [MarkerHit("TRANSFER", "r1", 0, "agent", 0, 1, "x")] * 2 if ticket.ticket_id == "a" else []
+
+    tickets = [Ticket(i, (Turn("agent", "x"),)) for i in ("a", "b", "c", "d")]
+    n, labels, rules = realdata.fire_rates(Fake(), tickets)
+    assert n == 4 and labels == {"TRANSFER": 0.25} and rules == {"r1": 0.25}
+    assert realdata.fire_rates(Fake(), []) == (0, {}, {})
+
+
 @pytest.mark.real
 @needs_data
 def test_load_labelled_joins_all():
@@ -59,3 +72,4 @@ def test_report_on_real_data():
     rep = realdata.marker_report(MarkerFinder(), pairs)
     assert set(rep) == set(realdata.LABELLED)
     assert rep["channel_switch"]["f1"] >= 0.75
+    assert rep["transfer"]["f1"] >= 0.65 and rep["repeat_contact"]["f1"] >= 0.6
