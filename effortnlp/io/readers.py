@@ -70,11 +70,15 @@ from .records import (
     parquet_file,
     stdin_source,
 )
+from .repeats import DEFAULT_WINDOW, RepeatIndex, parse_window
 from .speakers import parse_transcript, resolve_speakers
 from .text import clean_id, clean_meta, clean_optional, clean_text
+from .vendors import VENDOR_FORMATS
+from .vendors import detect as detect_vendor
+from .vendors import reader as vendor_reader
 
-#: Ticket layouts ``read_tickets`` understands.
-FORMATS: tuple[str, ...] = ("jsonl", "turns", "tickets")
+#: Ticket layouts ``read_tickets`` understands: ours, then the help-desk exports.
+FORMATS: tuple[str, ...] = ("jsonl", "turns", "tickets", *VENDOR_FORMATS)
 
 _TURN_SPEAKER_KEYS = ("speaker", "role")
 _TURN_TEXT_KEYS = ("text", "message", "content")
@@ -93,10 +97,18 @@ class ColumnOptions:
     agent_col: str = "agent_name"
     transcript_col: str = "transcript"
     explicit: frozenset[str] = frozenset()
+    #: Set only by callers that build tickets without ``read_tickets`` (batch's
+    #: raw-line path): the builders then attach repeat contacts themselves.
+    repeat_window: str | None = None
 
     @classmethod
     def from_kwargs(cls, options: dict[str, Any]) -> ColumnOptions:
-        allowed = set(cls.__dataclass_fields__) - {"explicit"}
+        options = dict(options)
+        repeat_window = options.pop("repeat_window", None)
+        if repeat_window is not None:
+            parse_window(repeat_window)  # validate early
+            repeat_window = str(repeat_window)
+        allowed = set(cls.__dataclass_fields__) - {"explicit", "repeat_window"}
         unknown = sorted(set(options) - allowed)
         if unknown:
             raise TypeError(
@@ -106,7 +118,7 @@ class ColumnOptions:
         for key, value in options.items():
             if not isinstance(value, str) or not value:
                 raise TypeError(f"{key} must be a non-empty column name, got {value!r}")
-        return cls(**options, explicit=frozenset(options))
+        return cls(**options, explicit=frozenset(options), repeat_window=repeat_window)
 
     def ticket_id(self, record: dict[str, Any]) -> tuple[str | None, str | None]:
         """``(id, key it came from)``; ``id`` stands in for ``ticket_id`` unless id_col was set."""
@@ -126,6 +138,7 @@ def read_tickets(
     *,
     on_error: ErrorHandler | None = None,
     chunksize: int = 10_000,
+    repeat_window: str | None = DEFAULT_WINDOW,
     **column_options: str,
 ) -> Iterator[Ticket]:
     """Stream the tickets of a file, a directory (recursively, sorted by path) or ``-`` (stdin JSONL).
@@ -137,15 +150,44 @@ def read_tickets(
     ``agent_col``, ``transcript_col``. Each ticket's ``source`` is
     ``file:line`` (``file:row`` for Parquet) of its first row.
 
+    ``repeat_window`` (``"7d"``; ``"48h"``, ``"2w"``...; ``0``/``"none"`` turns it
+    off) links tickets of the same requester opened within that time, and
+    explicit follow-ups, as ``meta["repeat_contacts"]``: the input is then read
+    twice (stdin is spooled to a temporary file). See ``repeats``.
+
     Problems with the path, ``format`` or options raise here; everything else
     while iterating.
     """
     fmt = _check_format(format)
     options = ColumnOptions.from_kwargs(column_options)
+    try:
+        window = parse_window(repeat_window)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
     if chunksize < 1:
         raise ValueError(f"chunksize must be at least 1, got {chunksize}")
-    sources, is_dir = _resolve(path)
-    return _read_all(sources, is_dir, fmt, options, on_error, chunksize)
+    sources, is_dir = _resolve(path, fmt)
+    if window is None:
+        return _read_all(sources, is_dir, fmt, options, on_error, chunksize)
+    return _read_linked(sources, is_dir, fmt, options, on_error, chunksize, window)
+
+
+def _read_linked(sources, is_dir, fmt, options, on_error, chunksize, window) -> Iterator[Ticket]:
+    """Pass 1 indexes requesters and times; pass 2 streams the tickets with their links."""
+    for src in sources:
+        if isinstance(src, Source):
+            src.make_rereadable()
+    try:
+        first = _read_all(sources, is_dir, fmt, options, _drop, chunksize, close=False)
+        index = RepeatIndex.build(first, window)
+    except InputError:
+        index = None  # pass 2 reports it where it belongs
+    for ticket in _read_all(sources, is_dir, fmt, options, on_error, chunksize):
+        yield index.attach(ticket) if index is not None else ticket
+
+
+def _drop(_: RowError) -> None:
+    pass
 
 
 def count_input_rows(
@@ -189,14 +231,17 @@ def _check_format(format: str | None) -> str | None:
     return format
 
 
-def _resolve(path: str | os.PathLike[str]) -> tuple[list[Source | RowError], bool]:
+def _resolve(
+    path: str | os.PathLike[str], fmt: str | None = None
+) -> tuple[list[Source | RowError], bool]:
     if str(path) == "-":
         return [stdin_source()], False
     p = Path(path)
     if p.is_dir():
         entries: list[Source | RowError] = []
         for file in list_directory(p):
-            if file.suffix.lower() in FILE_TYPES:
+            # Mail and call transcripts come as files of any name (.txt, .msg, none).
+            if file.suffix.lower() in FILE_TYPES or fmt in ("email", "transcript"):
                 entries.append(make_source(file))
             else:
                 entries.append(
@@ -227,9 +272,25 @@ def _read_all(
     options: ColumnOptions,
     on_error: ErrorHandler | None,
     chunksize: int,
+    close: bool = True,
 ) -> Iterator[Ticket]:
     handler = on_error or raise_row_error
     seen: dict[str, tuple[str, int]] = {}
+    if is_dir and _is_mailbox(sources, fmt):
+        # A folder of .eml/mbox files is one mailbox: threads span files.
+        from .vendors.email import read_mailbox
+
+        files = [s for s in sources if isinstance(s, Source)]
+        for entry in sources:
+            if isinstance(entry, RowError):
+                handler(entry)
+        try:
+            yield from read_mailbox(files, handler, seen)
+        finally:
+            if close:
+                for src in files:
+                    src.close()
+        return
     for src in sources:
         if isinstance(src, RowError):
             handler(src)
@@ -243,10 +304,21 @@ def _read_all(
             reason = str(exc).removeprefix(f"{src.name}: ").removeprefix(src.name + " ")
             handler(RowError(src.name, None, reason))
         finally:
-            src.close()
+            if close:
+                src.close()
+
+
+def _is_mailbox(sources: list[Source | RowError], fmt: str | None) -> bool:
+    files = [s for s in sources if isinstance(s, Source)]
+    if fmt is not None:
+        return fmt == "email"
+    return bool(files) and all(s.filetype in ("eml", "mbox") for s in files)
 
 
 def _detect_format(src: Source, options: ColumnOptions) -> str:
+    vendor = detect_vendor(src)
+    if vendor is not None:
+        return vendor
     columns = first_columns(src)
     if columns is None:
         return "jsonl"  # nothing parses as a record: let the jsonl reader report the rows
@@ -292,6 +364,9 @@ def _read_source(
 ) -> Iterator[Ticket]:
     check_readable(src)
     fmt = fmt or _detect_format(src, options)
+    if fmt in VENDOR_FORMATS:
+        yield from vendor_reader(fmt)(src, options, on_error, chunksize, seen)
+        return
     if fmt == "turns":
         yield from _read_turns(src, options, on_error, chunksize, seen)
         return
@@ -426,7 +501,8 @@ def _ticket_from_nested_record(
             return None
     meta = dict(record["meta"]) if isinstance(record.get("meta"), dict) else {}
     meta.update({k: clean_meta(v) for k, v in record.items() if k not in (id_key, "turns", "meta")})
-    return Ticket(ticket_id, _make_turns(raw_turns), meta, f"{src.name}:{row}")
+    ticket = Ticket(ticket_id, _make_turns(raw_turns), meta, f"{src.name}:{row}")
+    return _linked(src, ticket, options, "jsonl")
 
 
 def _ticket_from_transcript_row(
@@ -446,7 +522,39 @@ def _ticket_from_transcript_row(
     meta = {
         k: clean_meta(v) for k, v in record.items() if k not in (id_key, options.transcript_col)
     }
-    return Ticket(ticket_id, _make_turns(raw_turns), meta, f"{src.name}:{row}")
+    ticket = Ticket(ticket_id, _make_turns(raw_turns), meta, f"{src.name}:{row}")
+    return _linked(src, ticket, options, "tickets")
+
+
+_LAZY_INDEXES: dict[tuple, RepeatIndex | None] = {}
+
+
+def _linked(src: Any, ticket: Ticket, options: ColumnOptions, fmt: str) -> Ticket:
+    """Repeat contacts for tickets built outside ``read_tickets`` (``options.repeat_window`` set).
+
+    ``read_tickets`` links its tickets itself and never sets the option. A caller
+    that parses raw lines of a file (batch scoring) does: the index of that file
+    is built once per process on first use, by a ``read_tickets`` pass.
+    """
+    window = options.repeat_window
+    if window is None or parse_window(window) is None:
+        return ticket
+    path = Path(src.name)
+    try:
+        st = path.stat()
+    except OSError:
+        return ticket
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, fmt, options)
+    if key not in _LAZY_INDEXES:
+        cols = {k: getattr(options, k) for k in options.explicit}
+        try:
+            tickets = read_tickets(path, fmt, on_error=_drop, repeat_window=None, **cols)
+            _LAZY_INDEXES.clear()  # one file at a time
+            _LAZY_INDEXES[key] = RepeatIndex.build(tickets, parse_window(window))
+        except InputError:
+            _LAZY_INDEXES[key] = None
+    index = _LAZY_INDEXES[key]
+    return index.attach(ticket) if index is not None else ticket
 
 
 def _read_turns(

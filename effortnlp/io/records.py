@@ -33,6 +33,8 @@ FILE_TYPES: dict[str, str] = {
     ".json": "json",
     ".parquet": "parquet",
     ".pq": "parquet",
+    ".eml": "eml",
+    ".mbox": "mbox",
 }
 
 STDIN = "<stdin>"
@@ -146,6 +148,8 @@ def sniff_file_type(path: Path) -> str:
         head = fh.read(_SNIFF_BYTES)
     if head.startswith(b"PAR1"):
         return "parquet"
+    if head.startswith(b"From ") and b"\n" in head:
+        return "mbox"
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped[:1] in (b"{", b"["):
         return "json"
@@ -166,6 +170,11 @@ def check_readable(src: Source) -> None:
     """InputError for an empty file, or binary data where text is expected."""
     if src.stdin is not None:
         if src.stdin.is_empty():
+            raise InputError(f"{src.name} is empty")
+        return
+    if src._spool is not None:  # stdin spooled for a second pass
+        src._spool.seek(0)
+        if not any(line.strip() for line in src._spool):
             raise InputError(f"{src.name} is empty")
         return
     assert src.path is not None
@@ -258,6 +267,32 @@ def _iter_jsonl(src: Source, on_error: ErrorHandler) -> Iterator[Record]:
             yield lineno, obj
 
 
+def _single_document(src: Source) -> dict[str, Any] | None:
+    """A ``.json`` file holding one pretty-printed object (an API response), else ``None``.
+
+    Only tried when the first non-blank line is not a JSON value by itself, so
+    JSONL in a ``.json`` file stays streamed line by line.
+    """
+    with src.open() as fh:
+        for raw in fh:
+            if raw.strip():
+                first = decode(raw).lstrip("\ufeff")
+                break
+        else:
+            return None
+        try:
+            json.loads(first)
+            return None  # a whole value on the first line: JSONL
+        except ValueError:
+            pass
+        fh.seek(0)  # type: ignore[attr-defined]
+        try:
+            obj = json.loads(decode(fh.read()).lstrip("\ufeff"))  # type: ignore[attr-defined]
+        except ValueError:
+            return None
+    return obj if isinstance(obj, dict) else None
+
+
 def _iter_json(src: Source, on_error: ErrorHandler) -> Iterator[Record]:
     """A ``.json`` file: a JSON array of objects, parsed element by element; else JSONL."""
     with src.open() as fh:
@@ -267,6 +302,10 @@ def _iter_json(src: Source, on_error: ErrorHandler) -> Iterator[Record]:
         else:
             is_array = True
     if not is_array:
+        document = _single_document(src)
+        if document is not None:
+            yield 1, document
+            return
         yield from _iter_jsonl(src, on_error)
         return
     decoder = json.JSONDecoder()
