@@ -104,6 +104,13 @@ def input_options(f=None, *, format_flags: tuple[str, ...] = ("--format", "--inp
             click.option(
                 "--transcript-col", default=None, help="Transcript column, one-row-per-ticket input."
             ),
+            click.option(
+                "--repeat-window",
+                default="7d",
+                show_default=True,
+                help="Link tickets of the same requester opened within this time as repeat "
+                "contacts (e.g. 48h, 7d, 2w; 0 or none: off).",
+            ),
         ]
         for option in reversed(options):
             f = option(f)
@@ -138,7 +145,7 @@ def redact_option(f):
 
 
 def column_options(kwargs: dict) -> dict:
-    names = {"id_col", "speaker_col", "text_col", "transcript_col"}
+    names = {"id_col", "speaker_col", "text_col", "transcript_col", "repeat_window"}
     return {k: kwargs.pop(k) for k in list(kwargs) if k in names and kwargs[k] is not None}
 
 

@@ -342,6 +342,9 @@ class MarkerFinder:
             from .detectors import cross_turn_hits
 
             hits.extend(cross_turn_hits(ticket, hits))
+        from .metadata import merge_metadata_hits  # export metadata: transfers, repeats, channels
+
+        hits = merge_metadata_hits(ticket, hits)
         hits.sort(key=lambda h: (h.turn, h.start, h.label))
         return hits
 
