@@ -22,7 +22,9 @@ those fields by ``requester_keys``/``created_at``).
     "to": str|None, "turn": k}]``, ``field`` one of ``group_id``, ``assignee_id``
     (Zendesk), ``team``, ``admin`` (Intercom), ``agent`` (Salesforce chat/email
     agents). ``turn`` is the index of the first turn after the change (the
-    number of turns before it). A first assignment has ``from: None``.
+    number of turns before it). A first assignment has ``from: None``. Present
+    (possibly empty) only when the export carries the assignment history, so an
+    empty list means "known: never reassigned".
 ``stations``
     ``{"group_stations": n, "assignee_stations": n}`` from Zendesk ticket
     metrics: how many groups/assignees the ticket passed through.
