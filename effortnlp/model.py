@@ -108,6 +108,11 @@ PRIOR_WEIGHTS: dict[str, float] = {
     "wait": 0.5,
 }
 PRIOR_EXTRA_HIT = 0.5  # fraction of the penalty for each hit after the first
+# Back and forth costs effort even when no marker fires (the labelling
+# guidelines' anchors: 7 = answered in one short exchange, 5 = some back and
+# forth): a quarter point per customer message after the first, at most one point.
+PRIOR_PER_EXTRA_TURN = 0.25
+PRIOR_TURNS_CAP = 1.0
 
 
 @dataclass
@@ -117,6 +122,8 @@ class PriorModel(EffortModel):
     kind: str = "prior"
     weights: dict[str, float] = field(default_factory=lambda: dict(PRIOR_WEIGHTS))
     extra_hit: float = PRIOR_EXTRA_HIT
+    per_extra_turn: float = PRIOR_PER_EXTRA_TURN
+    turns_cap: float = PRIOR_TURNS_CAP
 
     def predict(self, feature_dicts):
         X = _matrix(feature_dicts)
@@ -124,6 +131,8 @@ class PriorModel(EffortModel):
             return np.zeros(0), np.zeros(0)
         col = {f: i for i, f in enumerate(FEATURE_NAMES)}
         penalty = 0.3 * X[:, col["extra_agents"]]
+        extra_turns = np.maximum(np.rint(np.expm1(X[:, col["customer_turns_log"]])) - 1, 0)
+        penalty = penalty + np.minimum(self.per_extra_turn * extra_turns, self.turns_cap)
         for marker, w in self.weights.items():
             n = X[:, col[f"{marker}_count"]]
             penalty = penalty + np.where(n > 0, w * (1 + self.extra_hit * (n - 1)), 0.0)
@@ -224,7 +233,12 @@ def save_model(
     if isinstance(model, TrainedModel):
         joblib.dump(model.pipeline, directory / ESTIMATOR)
     elif isinstance(model, PriorModel):
-        payload = {"weights": model.weights, "extra_hit": model.extra_hit}
+        payload = {
+            "weights": model.weights,
+            "extra_hit": model.extra_hit,
+            "per_extra_turn": model.per_extra_turn,
+            "turns_cap": model.turns_cap,
+        }
         (directory / WEIGHTS).write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
     else:
         raise TypeError(f"cannot save {type(model).__name__}")
@@ -312,6 +326,8 @@ def load_model(directory: str | Path) -> EffortModel:
             pattern_dir=pattern_dir,
             weights={k: float(v) for k, v in payload["weights"].items()},
             extra_hit=float(payload.get("extra_hit", PRIOR_EXTRA_HIT)),
+            per_extra_turn=float(payload.get("per_extra_turn", 0.0)),
+            turns_cap=float(payload.get("turns_cap", 0.0)),
         )
     import joblib
 

@@ -112,3 +112,16 @@ def test_labels_out_of_range_are_refused():
     feats, _ = _toy_data(10)
     with pytest.raises(ValueError, match="1 to 7"):
         fit_model(feats, [8] * 5 + [1] * 5)
+
+
+def test_prior_charges_back_and_forth_up_to_a_cap():
+    import math
+
+    def turns(n):
+        return dict(NEUTRAL) | {"customer_turns_log": math.log1p(n)}
+
+    ces, _ = PriorModel().predict([turns(1), turns(2), turns(3), turns(5), turns(20)])
+    assert ces[0] == pytest.approx(7.0)
+    assert ces[1] == pytest.approx(6.75)
+    assert ces[2] == pytest.approx(6.5)
+    assert ces[3] == pytest.approx(6.0) and ces[4] == pytest.approx(6.0)
