@@ -224,3 +224,25 @@ def test_marker_rules_fire_on_asr_text(finder):
 def test_transfer_to_bare_department_on_asr_text(finder):
     t = read(VENDORS / "call_transcript.txt")["CALL-20240610-0042"]
     assert ("TRANSFER", 4) in {(h.label, h.turn) for h in finder.find(t)}
+
+
+def test_bad_repeat_window_is_a_user_error(tmp_path):
+    from effortnlp.cli import cli
+
+    path = plain(tmp_path, ROWS)
+    res = CliRunner().invoke(cli, ["score", str(path), "-o", str(tmp_path / "s.csv"), "--prior",
+                                   "--repeat-window", "soon"])
+    assert res.exit_code == 2 and "repeat window 'soon'" in res.output
+    assert "ValueError" not in res.output
+
+
+def test_score_with_worker_processes_links_repeats(tmp_path):
+    from effortnlp.cli import cli
+
+    path = plain(tmp_path, ROWS)
+    scored = tmp_path / "s.csv"
+    res = CliRunner().invoke(cli, ["score", str(path), "-o", str(scored), "--prior", "--quiet",
+                                   "--n-process", "2", "--chunk-size", "2"])
+    assert res.exit_code == 0, res.output
+    assert {r["ticket_id"]: r["repeat_contact"] for r in csv.DictReader(scored.open())} == {
+        "a": "0", "b": "0", "c": "2", "d": "0", "e": "0", "f": "1"}

@@ -350,3 +350,10 @@ def test_html_to_text():
     html = "<div><p>Hi&nbsp;there,</p><script>x()</script><ul><li>one</li><li>two</li></ul>a<br>b</div>"
     assert html_to_text(html) == "Hi there,\n\none\n\ntwo\n\na\nb"
     assert html_to_text("5 < 6 and no tags") == "5 < 6 and no tags"
+
+
+def test_vendor_files_have_no_cheap_row_count():
+    from effortnlp.io import count_input_rows
+
+    assert count_input_rows(VENDORS / "zendesk_tickets.jsonl") is None
+    assert count_input_rows(VENDORS.parent / "tickets.jsonl") == 3

@@ -106,7 +106,10 @@ class ColumnOptions:
         options = dict(options)
         repeat_window = options.pop("repeat_window", None)
         if repeat_window is not None:
-            parse_window(repeat_window)  # validate early
+            try:
+                parse_window(repeat_window)  # validate early
+            except ValueError as exc:
+                raise InputError(str(exc)) from exc
             repeat_window = str(repeat_window)
         allowed = set(cls.__dataclass_fields__) - {"explicit", "repeat_window"}
         unknown = sorted(set(options) - allowed)
@@ -211,6 +214,8 @@ def count_input_rows(
         try:
             check_readable(src)
             file_fmt = fmt or _detect_format(src, options)
+            if file_fmt in VENDOR_FORMATS:
+                return None  # pages, grouped rows, mailboxes: lines are not tickets
             count = _count_source(src, file_fmt, options)
         except InputError:
             return None
