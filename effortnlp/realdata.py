@@ -1,6 +1,9 @@
 """The hand-labelled real conversations in ``../shared/data/real``, and how well the rules do on them.
 
-``python -m effortnlp.realdata --fire`` prints instead how often each marker
+``python -m effortnlp.realdata --probe`` prints each marker's weak-label recall
+and precision on the unlabelled TweetSumm dialogs, the weak labels read from
+their human summaries (``summary_probe``): a second, larger check beside the
+hand labels. ``python -m effortnlp.realdata --fire`` prints instead how often each marker
 and rule fires on the unlabelled dialogs (a false-positive screen).
 ``python -m effortnlp.realdata`` prints per-marker precision / recall / F1 at
 ticket level (a marker counts as found when the finder gives it at least one
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -161,6 +165,104 @@ def fire_rates(finder, tickets: Iterable[Ticket]) -> tuple[int, dict[str, float]
     return n, share(labels), share(rules)
 
 
+# -- weak labels from the TweetSumm human summaries ------------------------------
+
+#: What a human summary says when a marker happened (CC0 summaries, read at run
+#: time). Deliberately broad: a summary paraphrases, so these are cues, not labels.
+SUMMARY_CUES: dict[str, re.Pattern[str]] = {
+    "transfer": re.compile(
+        r"\b(?:escalat\w*|transferr?\w*|forward\w*|pass(?:ed|es|ing)? (?:it |this |the \w+ )?(?:on|along|over)|"
+        r"hand(?:ed)? (?:it |this )?over|refer(?:red|s)? (?:to|the customer)|another (?:team|department|agent|person)|"
+        r"(?:concerned|relevant|respective|right|specialist|technical|tech|billing|support|\w+) (?:team|department|dept)s?|"
+        r"specialists?|supervisor|manager|"
+        r"(?:contact|reach out to|speak (?:to|with)|check with|get in touch with|call|approach) (?:the|their|his|her|your) "
+        r"(?:bank|airline|seller|hotel|carrier|manufacturer|retailer|store|provider|dealer|developer|publisher|card issuer|"
+        r"merchant|vendor|host|airport|local|nearest|company|partner|insurance|insurer))\b",
+        re.IGNORECASE,
+    ),
+    "repeat_contact": re.compile(
+        r"\b(?:already|again|repeated\w*|previous\w*|earlier|follow(?:ed|s|ing)?[- ]?up|still (?:waiting|not|no|hasn't|haven't|didn't)|"
+        r"second time|third time|several times|many times|multiple times|many days|no (?:response|reply)|not (?:yet )?(?:get|got|received) (?:any |a )?(?:response|reply|call)|"
+        r"(?:get|got|getting) back|call(?:ing)? (?:him |her |them |the customer )?back|callback|will (?:contact|update|inform|notify|reach out|keep)|"
+        r"(?:try|check) (?:again|back)|wait(?:ing)? for|for (?:the )?(?:last|past) \w+ (?:days|weeks|months)|since \w+)\b",
+        re.IGNORECASE,
+    ),
+    "repeat_info": re.compile(
+        r"\b(?:already (?:provided|given|gave|sent|mentioned|told|shared|explained|tried|done|did|checked|informed|stated)|"
+        r"(?:as|had) (?:already |previously )?(?:mentioned|said|stated|informed)|repeat\w*|again (?:asks?|asked|requests?|requested)|"
+        r"(?:asks?|asked|requests?|requested) again|re-?send|once again)\b",
+        re.IGNORECASE,
+    ),
+    "channel_switch": re.compile(
+        r"\b(?:dm|dms|direct message|private message|message them|inbox|call|calling|phone|e-?mail|visit|link|url|website|site|"
+        r"chat|store|form|app|help ?cent(?:er|re)|support page|article)\b",
+        re.IGNORECASE,
+    ),
+}
+
+
+def summary_votes(summaries: Sequence[str]) -> dict[str, float]:
+    """Share of a dialog's summaries that mention each marker's cue."""
+    n = len(summaries) or 1
+    return {col: sum(bool(rx.search(s)) for s in summaries) / n for col, rx in SUMMARY_CUES.items()}
+
+
+def load_summaries(directory: str | Path) -> dict[str, list[str]]:
+    """``tweetsumm:<conversation_id>`` -> its abstractive summaries."""
+    path = Path(directory) / "tweetsumm" / "dialogs.jsonl"
+    if not path.is_file():
+        return {}
+    return {f"tweetsumm:{d['conversation_id']}": list(d.get("abstractive_summaries") or []) for d in _read_jsonl(path)}
+
+
+def summary_probe(finder, directory: str | Path, exclude: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
+    """Weak-label recall / precision of each marker against the TweetSumm summaries.
+
+    A dialog is a weak positive for a marker when at least half of its
+    summaries carry that marker's cue, a weak negative when none does (the
+    rest is left out). Recall = weak positives the finder fires on; precision
+    = fired dialogs that are weak positives (of the fired positives and
+    negatives). ``exclude`` (the hand-labelled ids) keeps the check
+    independent of the dev / check halves. ``miss_ids`` and ``extra_ids``
+    list the dialogs to read.
+    """
+    summaries = load_summaries(directory)
+    skip = set(exclude)
+    dialogs = load_dialogs(directory, "tweetsumm")
+    out = {c: {"pos": 0, "neg": 0, "tp": 0, "fp": 0, "miss_ids": [], "extra_ids": []} for c in SUMMARY_CUES}
+    for ticket in dialogs.values():
+        if ticket.ticket_id in skip or not summaries.get(ticket.ticket_id):
+            continue
+        votes = summary_votes(summaries[ticket.ticket_id])
+        found = {marker_column(h.label) for h in finder.find(ticket)}
+        for col, v in votes.items():
+            c = out[col]
+            fired = col in found
+            if v >= 0.5:
+                c["pos"] += 1
+                if fired:
+                    c["tp"] += 1
+                else:
+                    c["miss_ids"].append(ticket.ticket_id)
+            elif v == 0:
+                c["neg"] += 1
+                if fired:
+                    c["fp"] += 1
+                    c["extra_ids"].append(ticket.ticket_id)
+    for c in out.values():
+        c["recall"] = c["tp"] / c["pos"] if c["pos"] else 0.0
+        c["precision"] = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 0.0
+    return out
+
+
+def format_probe(probe: dict[str, dict[str, Any]]) -> str:
+    lines = ["summary probe: weak labels from the TweetSumm summaries (unlabelled dialogs only)",
+             f"{'marker':16} {'wR':>5} {'wP':>5}  pos  neg   tp   fp"]
+    for col, c in probe.items():
+        lines.append(f"{col:16} {c['recall']:5.2f} {c['precision']:5.2f} {c['pos']:4d} {c['neg']:4d} {c['tp']:4d} {c['fp']:4d}")
+    return "\n".join(lines)
+
+
 def format_report(title: str, report: dict[str, dict[str, Any]], n: int) -> str:
     lines = [f"{title} (n={n})", f"{'marker':16} {'P':>5} {'R':>5} {'F1':>5}  tp  fp  fn"]
     for col, r in report.items():
@@ -181,6 +283,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     finder = MarkerFinder()
     pairs = load_labelled(directory)
+    if "--probe" in argv:
+        labelled = {t.ticket_id for t, _ in pairs}
+        probe = summary_probe(finder, directory, exclude=labelled)
+        print(format_probe(probe))
+        if "-v" in argv:
+            for col, c in probe.items():
+                print(f"  {col}: missed {c['miss_ids']}\n  {col}: extra {c['extra_ids']}")
+        return 0
     if "--fire" in argv:
         labelled = {t.ticket_id for t, _ in pairs}
         n, labels, rules = fire_rates(finder, (t for t in load_all(directory) if t.ticket_id not in labelled))

@@ -73,3 +73,63 @@ def test_report_on_real_data():
     assert set(rep) == set(realdata.LABELLED)
     assert rep["channel_switch"]["f1"] >= 0.75
     assert rep["transfer"]["f1"] >= 0.65 and rep["repeat_contact"]["f1"] >= 0.6
+
+
+SUMMARY_CASES = [
+    ("transfer", "Agent says they will escalate it to the billing team.", True),
+    ("transfer", "Agent asks the customer to contact their bank about the charge.", True),
+    ("transfer", "Agent asks to DM the order number.", False),
+    ("repeat_contact", "Customer says they have already called twice.", True),
+    ("repeat_contact", "Agent says they will get back with an update.", True),
+    ("repeat_contact", "Customer asks how to reset a password.", False),
+    ("repeat_info", "Customer says they already provided the order number.", True),
+    ("repeat_info", "Agent asks for the order number.", False),
+    ("channel_switch", "Agent asks to DM the account email.", True),
+    ("channel_switch", "Agent explains the refund policy.", False),
+]
+
+
+@pytest.mark.parametrize("col,summary,expected", SUMMARY_CASES)
+def test_summary_cues(col, summary, expected):
+    assert (realdata.summary_votes([summary])[col] == 1.0) is expected
+
+
+def test_summary_probe_on_fake_dir(tmp_path):
+    import json
+
+    from effortnlp.schema import MarkerHit
+
+    folder = tmp_path / "tweetsumm"
+    folder.mkdir()
+    rows = [
+        {"conversation_id": "a", "turns": [{"turn_index": 0, "speaker": "agent", "text": "x"}],
+         "abstractive_summaries": ["Agent will escalate to the tech team.", "Agent escalates it."]},
+        {"conversation_id": "b", "turns": [{"turn_index": 0, "speaker": "agent", "text": "x"}],
+         "abstractive_summaries": ["Agent explains the policy.", "Agent answers."]},
+        {"conversation_id": "c", "turns": [{"turn_index": 0, "speaker": "agent", "text": "x"}],
+         "abstractive_summaries": ["Agent will escalate.", "Agent answers."]},
+        {"conversation_id": "d", "turns": [{"turn_index": 0, "speaker": "agent", "text": "x"}],
+         "abstractive_summaries": ["Agent escalates."]},
+    ]
+    (folder / "dialogs.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+
+    class Fake:
+        def find(self, ticket):
+            fires = ticket.ticket_id in ("tweetsumm:b", "tweetsumm:c")
+            return [MarkerHit("TRANSFER", "x", 0, "agent", 0, 1, "x")] if fires else []
+
+    probe = realdata.summary_probe(Fake(), tmp_path, exclude={"tweetsumm:d"})
+    t = probe["transfer"]
+    # a and c are weak positives (half or more of the summaries), b a weak negative, d excluded.
+    assert (t["pos"], t["neg"], t["tp"], t["fp"]) == (2, 1, 1, 1)
+    assert t["miss_ids"] == ["tweetsumm:a"] and t["extra_ids"] == ["tweetsumm:b"]
+    assert t["recall"] == 0.5 and t["precision"] == 0.5
+    assert "transfer" in realdata.format_probe(probe)
+
+
+@pytest.mark.real
+@needs_data
+def test_probe_on_real_data_runs():
+    pairs = realdata.load_labelled(DATA)
+    probe = realdata.summary_probe(MarkerFinder.shared(), DATA, exclude={t.ticket_id for t, _ in pairs})
+    assert probe["transfer"]["pos"] > 50 and probe["channel_switch"]["recall"] >= 0.7
