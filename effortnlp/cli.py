@@ -232,6 +232,8 @@ def score(input_path, output, errors_path, model_path, prior, top, n_process, re
     )
     try:
         if engine == "dask":
+            if resume:
+                raise UserError("--resume works with --engine local only")
             from .dask_engine import score_dask
 
             stats = score_dask(input_path, output, errors_path=errors_path, spec=spec,

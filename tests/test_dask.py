@@ -95,3 +95,12 @@ def test_missing_dask_is_one_line(tmp_path, monkeypatch):
                                       "--engine", "dask"])
     assert result.exit_code == 2
     assert result.stderr.strip() == "effortnlp: error: --engine dask needs Dask: pip install 'effortnlp[dask]'"
+
+
+def test_resume_is_refused_with_dask(tmp_path):
+    dump = tmp_path / "dump.jsonl"
+    write_dump(dump, 3, bad=False)
+    result = CliRunner().invoke(cli, ["score", str(dump), "-o", str(tmp_path / "o"), "--prior",
+                                      "--engine", "dask", "--resume"])
+    assert result.exit_code == 2
+    assert "--resume works with --engine local only" in result.stderr
