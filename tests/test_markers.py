@@ -75,7 +75,6 @@ POSITIVES = [
 NEGATIVES = [
     ("TRANSFER", "customer", "I made a balance transfer to my savings account yesterday."),
     ("TRANSFER", "agent", "A money transfer to another bank takes one working day."),
-    ("TRANSFER", "agent", "We'll pass your feedback on to our product team, thanks!"),
     ("TRANSFER", "agent", "Glad we could help today.\n— The Billing Team"),
     ("TRANSFER", "agent", "Happy to help! ^JD"),
     ("REPEAT_CONTACT", "agent", "Let us know if you need anything else!"),
@@ -96,6 +95,47 @@ NEGATIVES = [
     ("FRUSTRATION", "customer", "I hate to bother you but is there an update?"),
     ("FRUSTRATION", "agent", "Thanks for nothing is not how we want you to feel."),
 ]
+
+
+#: Families found with the summary probe (hand-written; how agents generally phrase it).
+TRANSFER_FAMILIES = [
+    ("agent", "Please get in touch with our Loyalty Rewards team and they'll sort it."),
+    ("agent", "Best to check in with our chat team about the repair."),
+    ("agent", "You can reach our Accounts team by calling the number on your bill."),
+    ("agent", "Please contact our support so they can cancel the duplicate."),
+    ("agent", "Please communicate this directly with our Tier 2 team."),
+    ("agent", "Someone from our Billing team should be in contact within a day."),
+    ("agent", "A member of the Returns team will call you."),
+    ("agent", "We're looping in one of our experts now."),
+    ("agent", "I've reported this to our engineering team."),
+    ("agent", "I've shared this with our delivery team."),
+    ("agent", "We've flagged it with the warehouse team."),
+    ("agent", "I'll chase this with the accounts team today."),
+    ("agent", "Our network team will surely contact you tomorrow."),
+    ("agent", "Our developers are looking into it."),
+    ("agent", "We will raise your complaint to senior management."),
+    ("agent", "We'll forward this suggestion to our dev team for consideration."),
+    ("agent", "Let me transfer you to billing."),
+    ("agent", "I'll put you through to a supervisor."),
+]
+
+TRANSFER_NEGATIVES = [
+    ("agent", "Thanks for reaching out to our Social Media Team, happy to help."),
+    ("agent", "Our team is working hard to avoid cancellations."),
+    ("agent", "Thanks so much for the kind words to the crew!"),
+    ("agent", "We will send you to our website for the form."),
+    ("agent", "We'll send you an email with the receipt."),
+]
+
+
+@pytest.mark.parametrize(("speaker", "text"), TRANSFER_FAMILIES)
+def test_transfer_families(finder, speaker, text):
+    assert "TRANSFER" in labels(finder, text, speaker)
+
+
+@pytest.mark.parametrize(("speaker", "text"), TRANSFER_NEGATIVES)
+def test_transfer_negatives(finder, speaker, text):
+    assert "TRANSFER" not in labels(finder, text, speaker)
 
 
 @pytest.mark.parametrize(("label", "speaker", "text"), POSITIVES)
