@@ -128,6 +128,42 @@ TRANSFER_NEGATIVES = [
 ]
 
 
+REPEAT_CONTACT_FAMILIES = [
+    ("customer", "I've been trying to get through to your helpline all week."),
+    ("customer", "Tried ringing the store twice, no answer."),
+    ("customer", "I'd like to follow up the claim I sent in October."),
+    ("customer", "The case we raised last month is not moving."),
+    ("customer", "Kept getting hung up on by the call centre."),
+    ("customer", "Still no reply from the refunds desk."),
+    ("customer", "Nobody has got back to me about the broken heater."),
+    ("customer", "My reference number is AB1234, please look at it."),
+    ("customer", "You still haven't refunded the second charge."),
+    ("customer", "I have waited for more than 3 weeks for the replacement."),
+    ("agent", "We should have an update for you shortly."),
+    ("agent", "Please give us a little more time to look into it."),
+    ("agent", "If it happens again, follow up with us here and we'll dig in."),
+    ("agent", "We will update you on the status of the request by Friday."),
+]
+
+REPEAT_CONTACT_NEGATIVES = [
+    ("customer", "Restarted twice and still nothing, any ideas?"),
+    ("customer", "I've been disconnected from the game server."),
+    ("customer", "The outage has been going on for 3 days."),
+    ("customer", "I bought the phone last month."),
+    ("agent", "Our team is here to help if you need anything else."),
+]
+
+
+@pytest.mark.parametrize(("speaker", "text"), REPEAT_CONTACT_FAMILIES)
+def test_repeat_contact_families(finder, speaker, text):
+    assert "REPEAT_CONTACT" in labels(finder, text, speaker)
+
+
+@pytest.mark.parametrize(("speaker", "text"), REPEAT_CONTACT_NEGATIVES)
+def test_repeat_contact_negatives(finder, speaker, text):
+    assert "REPEAT_CONTACT" not in labels(finder, text, speaker)
+
+
 @pytest.mark.parametrize(("speaker", "text"), TRANSFER_FAMILIES)
 def test_transfer_families(finder, speaker, text):
     assert "TRANSFER" in labels(finder, text, speaker)
