@@ -38,6 +38,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections import deque
@@ -668,6 +669,9 @@ _WORKER_SPEC: ScoreSpec | None = None
 
 def _init_worker(spec: ScoreSpec) -> None:
     global _WORKER_SPEC
+    # Ctrl-C reaches the whole process group: the parent handles it (commits,
+    # shuts the pool down); a worker dying mid-chunk would only break the pool.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_SPEC = spec
     get_analyzer(spec.model_path, spec.prior)  # inherited through fork, else built here once
 
@@ -742,6 +746,38 @@ def score_file(
 
     plan = make_plan(input_path, spec)
     fingerprint = None if input_path == "-" else _fingerprint(input_path)
+    lock = None if to_stdout else _lock(output)
+    try:
+        return _score_locked(
+            plan, input_path, output, fmt, fingerprint, errors_path=errors_path, spec=spec,
+            n_process=n_process, resume=resume, quiet=quiet, note=note,
+            stop_after_chunks=stop_after_chunks,
+        )
+    finally:
+        if lock is not None:
+            Path(lock.name).unlink(missing_ok=True)
+            lock.close()
+
+
+def _lock(output: str):
+    """Hold ``OUTPUT.lock`` for the run (released by the OS even on SIGKILL)."""
+    import fcntl
+
+    fh = open(output + ".lock", "a")  # noqa: SIM115 -- held for the run
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise _io().InputError(f"another effortnlp run is writing {output}") from None
+    return fh
+
+
+def _score_locked(
+    plan, input_path, output, fmt, fingerprint, *, errors_path, spec, n_process, resume, quiet,
+    note, stop_after_chunks,
+) -> BatchStats:
+    eio = _io()
+    to_stdout = output == "-"
     state = None
     if not to_stdout:
         if resume:

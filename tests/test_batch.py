@@ -294,3 +294,18 @@ def test_vectorised_matcher_prefilter_finds_what_the_token_loop_found(finder):
         assert got == list(reference(doc))
         n += len(got)
     assert n > 10
+
+
+def test_a_second_run_on_the_same_output_is_refused(dump, tmp_path):
+    import fcntl
+
+    from effortnlp.io import InputError
+
+    path, _ = dump
+    out = tmp_path / "out.csv"
+    with open(str(out) + ".lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(InputError, match="another effortnlp run is writing"):
+            score_file(str(path), str(out), spec=PRIOR, n_process=1, quiet=True, resume=True)
+    score_file(str(path), str(out), spec=PRIOR, n_process=1, quiet=True)
+    assert out.exists() and not (tmp_path / "out.csv.lock").exists()
