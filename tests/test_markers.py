@@ -154,6 +154,22 @@ REPEAT_CONTACT_NEGATIVES = [
 ]
 
 
+REPEAT_INFO_FAMILIES = [
+    "Nobody has answered my question about the upgrade fee.",
+    "You didn't answer my question, when will it ship?",
+    "Let me ask again: is the lounge open on Sundays?",
+]
+
+
+@pytest.mark.parametrize("text", REPEAT_INFO_FAMILIES)
+def test_repeat_info_families(finder, text):
+    assert "REPEAT_INFO" in labels(finder, text, "customer")
+
+
+def test_agent_unanswered_question_is_not_repeat_info(finder):
+    assert "REPEAT_INFO" not in labels(finder, "Sorry if we didn't answer your question earlier.", "agent")
+
+
 @pytest.mark.parametrize(("speaker", "text"), REPEAT_CONTACT_FAMILIES)
 def test_repeat_contact_families(finder, speaker, text):
     assert "REPEAT_CONTACT" in labels(finder, text, speaker)
