@@ -34,6 +34,8 @@ from typing import Any
 from .io import ticketmeta as tm
 from .schema import CHANNEL_TARGETS, MarkerHit, Ticket
 
+#: Station counts above this are capped (a corrupt metric must not make a million hits).
+MAX_STATIONS = 20
 _FIELD_ORDER = {"group_id": 0, "team": 1, "assignee_id": 2, "admin": 3, "agent": 4}
 _CROSSTURN_TRANSFER = ("crossturn.agent_change", "crossturn.agent_intro")
 _CHANNEL_TARGET = {
@@ -101,7 +103,7 @@ def transfer_hits(ticket: Ticket) -> list[MarkerHit]:
     if not assignments and isinstance(stations, dict):
         field, n = max(((k, v) for k, v in stations.items() if isinstance(v, int)),
                        key=lambda kv: kv[1], default=(None, 0))
-        for _ in range(max(0, n - 1)):
+        for _ in range(max(0, min(n, MAX_STATIONS) - 1)):
             out.append(_hit("TRANSFER", "stations", ticket, _first_customer_turn(ticket),
                             f"{field}: {n}", field=field, values=[n]))
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ...schema import Ticket
+from ...schema import Ticket, Turn
 from ..errors import ErrorHandler, RowError
 from ..records import Source, iter_records
 
@@ -31,7 +31,8 @@ def as_dict(value: Any, what: str) -> dict[str, Any]:
 
 
 def text_id(value: Any) -> str | None:
-    if value is None or value == "":
+    """An id as text; ``None`` for blanks and for values no id can be (objects, lists, booleans)."""
+    if value is None or value == "" or isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -73,3 +74,36 @@ def read_records(
         except (BadRecord, KeyError, TypeError, ValueError, AttributeError) as exc:
             reason = str(exc) if isinstance(exc, BadRecord) else f"{type(exc).__name__}: {exc}"
             on_error(RowError(src.name, row, reason, ticket_id=current))
+
+
+def _text_or_none(value: Any) -> str | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, int | float):
+        return text_id(value)
+    return None
+
+
+def make_turn(
+    speaker: str,
+    text: Any,
+    timestamp: Any = None,
+    channel: Any = None,
+    agent_name: Any = None,
+    is_bot: bool = False,
+    speaker_raw: Any = None,
+    meta: dict[str, Any] | None = None,
+) -> Turn:
+    """A ``Turn`` whose fields have the documented types whatever the export held there."""
+    return Turn(
+        speaker=speaker,
+        text=text if isinstance(text, str) else "",
+        timestamp=_text_or_none(timestamp),
+        channel=_text_or_none(channel),
+        agent_name=_text_or_none(agent_name),
+        is_bot=bool(is_bot),
+        speaker_raw=_text_or_none(speaker_raw),
+        meta=meta or {},
+    )

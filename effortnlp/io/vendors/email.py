@@ -22,11 +22,11 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ...schema import Ticket, Turn
+from ...schema import Ticket
 from .. import ticketmeta as tm
 from ..errors import ErrorHandler, RowError
 from ..records import Source
-from .base import is_duplicate
+from .base import is_duplicate, make_turn
 from .htmltext import html_to_text
 
 NAME = "email"
@@ -54,6 +54,8 @@ _MSGID = re.compile(r"<[^<>\s]+>")
 
 def strip_quoted(text: str) -> str:
     """A message body without the quoted history and the signature under it."""
+    if not isinstance(text, str):
+        return ""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     out: list[str] = []
     for i, line in enumerate(lines):
@@ -180,7 +182,7 @@ def _thread_ticket(key: str, messages: list[dict[str, Any]]) -> Ticket:
     turns = []
     for m in messages:
         is_customer = m["from"] == customer
-        turns.append(Turn(
+        turns.append(make_turn(
             speaker="customer" if is_customer else "agent",
             text=m["text"],
             timestamp=None if m["at"] is None else m["at"].isoformat(),

@@ -19,7 +19,7 @@ from typing import Any
 from ...schema import Ticket, Turn
 from .. import ticketmeta as tm
 from ..records import Source
-from .base import BadRecord, as_dict, as_list, text_id
+from .base import BadRecord, as_dict, as_list, make_turn, text_id
 from .htmltext import html_to_text
 
 NAME = "freshdesk"
@@ -58,7 +58,7 @@ def _ticket(t: dict[str, Any], src: Source, row: int) -> Ticket:
     notes: list[dict[str, Any]] = []
     opening = t.get("description_text") or html_to_text(t.get("description"))
     if opening:
-        turns.append(Turn("customer", opening.strip(), tm.iso(t.get("created_at")), channel,
+        turns.append(make_turn("customer", opening.strip(), tm.iso(t.get("created_at")), channel,
                           speaker_raw="requester", meta={"conversation_id": None}))
     for c in as_list(t.get("conversations"), f"ticket {ticket_id}: conversations"):
         c = as_dict(c, f"ticket {ticket_id}: conversation")
@@ -73,7 +73,7 @@ def _ticket(t: dict[str, Any], src: Source, row: int) -> Ticket:
         code = c.get("source")
         conv_channel = channel if code in (0, "0", None) else _source(code, CONVERSATION_SOURCES)
         turns.append(
-            Turn(
+            make_turn(
                 speaker="customer" if incoming else "agent",
                 text=text,
                 timestamp=at,

@@ -51,7 +51,7 @@ def looks_like_html(text: str) -> bool:
 
 def html_to_text(html: str | None) -> str:
     """Plain text of an HTML fragment; text without tags is returned stripped, unchanged."""
-    if not html:
+    if not html or not isinstance(html, str):
         return ""
     if not looks_like_html(html):
         return html.strip()

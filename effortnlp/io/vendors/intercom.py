@@ -20,7 +20,7 @@ from typing import Any
 from ...schema import Ticket, Turn
 from .. import ticketmeta as tm
 from ..records import Source
-from .base import BadRecord, as_dict, as_list, text_id
+from .base import BadRecord, as_dict, as_list, make_turn, text_id
 from .htmltext import html_to_text
 
 NAME = "intercom"
@@ -81,7 +81,7 @@ def _conversation(conv: dict[str, Any], src: Source, row: int) -> Ticket:
             return
         speaker, is_bot = _speaker(author)
         turns.append(
-            Turn(
+            make_turn(
                 speaker=speaker,
                 text=text,
                 timestamp=tm.iso(created),

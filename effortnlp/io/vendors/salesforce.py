@@ -30,7 +30,7 @@ from ...schema import Ticket, Turn
 from .. import ticketmeta as tm
 from ..errors import ErrorHandler, RowError
 from ..records import Source, iter_records
-from .base import BadRecord, is_duplicate, text_id
+from .base import BadRecord, is_duplicate, make_turn, text_id
 from .email import strip_quoted
 from .htmltext import html_to_text
 
@@ -117,9 +117,18 @@ def read(src: Source, options: Any, on_error: ErrorHandler, chunksize: int, seen
             rows = open_cases[case] = []
         rows.append((row, record))
         if last.get(case) == n:
-            yield _email_case(case, open_cases.pop(case), src)
+            yield from _guarded_case(case, open_cases.pop(case), src, on_error)
     for case, rows in open_cases.items():
-        yield _email_case(case, rows, src)
+        yield from _guarded_case(case, rows, src, on_error)
+
+
+def _guarded_case(case, rows, src, on_error) -> Iterator[Ticket]:
+    try:
+        ticket = _email_case(case, rows, src)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        on_error(RowError(src.name, rows[0][0], f"case {case}: {type(exc).__name__}: {exc}", case))
+        return
+    yield ticket
 
 
 def _email_case(case: str, rows: list[tuple[int, dict[str, Any]]], src: Source) -> Ticket:
@@ -143,7 +152,7 @@ def _email_case(case: str, rows: list[tuple[int, dict[str, Any]]], src: Source) 
                 assignments.append({"at": tm.iso(r.get("MessageDate")), "field": "agent",
                                     "from": agent, "to": name, "turn": len(turns)})
             agent = name
-        turns.append(Turn(
+        turns.append(make_turn(
             speaker="customer" if incoming else "agent",
             text=strip_quoted(text or ""),
             timestamp=tm.iso(r.get("MessageDate")),
@@ -208,7 +217,7 @@ def _chat(record: dict[str, Any], src: Source, row: int) -> Ticket:
     turns = []
     for name, texts, ts in raw:
         is_agent = name.casefold() in agents
-        turns.append(Turn(
+        turns.append(make_turn(
             speaker="agent" if is_agent else "customer",
             text="\n".join(texts).strip(),
             timestamp=ts,

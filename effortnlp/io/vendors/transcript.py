@@ -22,13 +22,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ...schema import Ticket, Turn
+from ...schema import Ticket
 from .. import ticketmeta as tm
 from ..errors import ErrorHandler, RowError
 from ..records import Source, iter_records
 from ..speakers import classify_label
 from ..text import clean_id, decode
-from .base import is_duplicate
+from .base import is_duplicate, make_turn
 
 NAME = "transcript"
 
@@ -106,7 +106,7 @@ def parse_call(text: str, ticket_id: str, source: str) -> Ticket:
             if key not in diarised:
                 diarised[key] = "agent" if not diarised else "customer"
             speaker, is_bot = diarised[key], False
-        turns.append(Turn(speaker=speaker, text=clean_asr(" ".join(texts)), timestamp=ts,
+        turns.append(make_turn(speaker=speaker, text=clean_asr(" ".join(texts)), timestamp=ts,
                           channel="phone", is_bot=is_bot, speaker_raw=label))
     call_id = header.get("callid")
     phone = header.get("callerid") or header.get("phone") or header.get("from") or header.get("ani")

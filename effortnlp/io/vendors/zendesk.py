@@ -29,7 +29,7 @@ from typing import Any
 from ...schema import Ticket, Turn
 from .. import ticketmeta as tm
 from ..records import Source
-from .base import BadRecord, as_dict, as_list, text_id
+from .base import BadRecord, as_dict, as_list, make_turn, text_id
 from .htmltext import html_to_text
 
 NAME = "zendesk"
@@ -102,7 +102,7 @@ def _ticket(ticket, comments, audits, metric_set, users, src, row) -> Ticket:
         via = as_dict(c.get("via"), "comment via")
         user = users.get(author) or {}
         turns.append(
-            Turn(
+            make_turn(
                 speaker="customer" if is_customer else "agent",
                 text=text,
                 timestamp=at,
