@@ -1,7 +1,8 @@
 """Effort evidence from the export's metadata (``Ticket.meta``, shape in ``io.ticketmeta``).
 
-Every hit has ``source="metadata"``, ``start == end == 0`` (it quotes no
-transcript text; ``text`` is a readable summary) and ``detail["field"]`` /
+Every hit has ``source="metadata"``, ``speaker="system"``, ``start == end == 0``
+(it quotes no transcript text; ``text`` is a readable summary; ``turn`` is
+where it applies, ``-1`` for a ticket without turns) and ``detail["field"]`` /
 ``detail["values"]`` naming the field and the values that show the effort.
 
 - ``metadata.assignment`` (TRANSFER): an ownership change in
@@ -58,8 +59,8 @@ def channel_target(channel: Any) -> str:
 def _hit(label: str, rule: str, ticket: Ticket, turn: int, text: str, **detail: Any) -> MarkerHit:
     if not ticket.turns:
         turn = -1
-    speaker = ticket.turns[turn].speaker if 0 <= turn < len(ticket.turns) else "system"
-    return MarkerHit(label=label, rule_id=f"metadata.{rule}", turn=turn, speaker=speaker,
+    # Nobody said it: the export recorded it. "system" keeps it from reading as a quote.
+    return MarkerHit(label=label, rule_id=f"metadata.{rule}", turn=turn, speaker="system",
                      start=0, end=0, text=text, source="metadata", detail=detail)
 
 
@@ -103,9 +104,10 @@ def transfer_hits(ticket: Ticket) -> list[MarkerHit]:
     if not assignments and isinstance(stations, dict):
         field, n = max(((k, v) for k, v in stations.items() if isinstance(v, int)),
                        key=lambda kv: kv[1], default=(None, 0))
-        for _ in range(max(0, min(n, MAX_STATIONS) - 1)):
+        transfers = max(0, min(n, MAX_STATIONS) - 1)
+        for k in range(transfers):
             out.append(_hit("TRANSFER", "stations", ticket, _first_customer_turn(ticket),
-                            f"{field}: {n}", field=field, values=[n]))
+                            f"{field}: {n} (transfer {k + 1} of {transfers})", field=field, values=[n]))
     return out
 
 

@@ -36,6 +36,7 @@ def test_zendesk_group_and_assignee_change_is_one_transfer(finder):
     assert evidence(meta_hits) == [("TRANSFER", "metadata.assignment", 2, "group_id", ["360001", "360002"])]
     assert meta_hits[0].detail["also"] == [{"field": "assignee_id", "values": ["111", "222"]}]
     assert meta_hits[0].text == "group_id: 360001 → 360002" and meta_hits[0].start == meta_hits[0].end == 0
+    assert meta_hits[0].speaker == "system"
     # the audits are authoritative: no guessed agent-change/intro transfer on top
     assert not [h for h in hits if h.rule_id.startswith("crossturn.agent_")]
 
@@ -49,6 +50,8 @@ def test_zendesk_followup_stations_and_linked_channel(finder):
         ("TRANSFER", "metadata.stations", 0, "group_stations", [3]),
         ("TRANSFER", "metadata.stations", 0, "group_stations", [3]),
     ]
+    assert [h.text for h in hits if h.rule_id == "metadata.stations"] == [
+        "group_stations: 3 (transfer 1 of 2)", "group_stations: 3 (transfer 2 of 2)"]
     switch = next(h for h in hits if h.label == "CHANNEL_SWITCH")
     assert switch.detail["target"] == "phone" and switch.detail["linked_ticket"] == "1001"
 
