@@ -248,3 +248,13 @@ def test_score_with_worker_processes_links_repeats(tmp_path):
     assert res.exit_code == 0, res.output
     assert {r["ticket_id"]: r["repeat_contact"] for r in csv.DictReader(scored.open())} == {
         "a": "0", "b": "0", "c": "2", "d": "0", "e": "0", "f": "1"}
+
+
+def test_warm_repeat_index_for_raw_line_callers(tmp_path):
+    from effortnlp.io.readers import ColumnOptions, warm_repeat_index
+
+    path = plain(tmp_path, ROWS)
+    index = warm_repeat_index(str(path), "jsonl", ColumnOptions.from_kwargs({"repeat_window": "7d"}))
+    assert [d["ticket_id"] for d in index.links["c"]] == ["a", "f"]
+    assert warm_repeat_index(str(path), "jsonl", ColumnOptions.from_kwargs({})) is None
+    assert warm_repeat_index(str(path), "jsonl", ColumnOptions.from_kwargs({"repeat_window": "0"})) is None

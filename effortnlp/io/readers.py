@@ -541,25 +541,35 @@ def _linked(src: Any, ticket: Ticket, options: ColumnOptions, fmt: str) -> Ticke
     that parses raw lines of a file (batch scoring) does: the index of that file
     is built once per process on first use, by a ``read_tickets`` pass.
     """
+    index = warm_repeat_index(src.name, fmt, options)
+    return index.attach(ticket) if index is not None else ticket
+
+
+def warm_repeat_index(path: str, fmt: str, options: ColumnOptions) -> RepeatIndex | None:
+    """The repeat index ``_linked`` uses for ``path``, built now if it is not yet.
+
+    A caller that forks workers over raw lines can call this in the parent first,
+    so the workers inherit one index instead of each building its own.
+    """
     window = options.repeat_window
     if window is None or parse_window(window) is None:
-        return ticket
-    path = Path(src.name)
+        return None
+    p = Path(path)
     try:
-        st = path.stat()
+        st = p.stat()
     except OSError:
-        return ticket
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, fmt, options)
+        return None
+    key = (str(p.resolve()), st.st_size, st.st_mtime_ns, fmt, options)
     if key not in _LAZY_INDEXES:
         cols = {k: getattr(options, k) for k in options.explicit}
         try:
-            tickets = read_tickets(path, fmt, on_error=_drop, repeat_window=None, **cols)
-            _LAZY_INDEXES.clear()  # one file at a time
-            _LAZY_INDEXES[key] = RepeatIndex.build(tickets, parse_window(window))
+            tickets = read_tickets(p, fmt, on_error=_drop, repeat_window=None, **cols)
+            index: RepeatIndex | None = RepeatIndex.build(tickets, parse_window(window))
         except InputError:
-            _LAZY_INDEXES[key] = None
-    index = _LAZY_INDEXES[key]
-    return index.attach(ticket) if index is not None else ticket
+            index = None
+        _LAZY_INDEXES.clear()  # one file at a time
+        _LAZY_INDEXES[key] = index
+    return _LAZY_INDEXES[key]
 
 
 def _read_turns(
