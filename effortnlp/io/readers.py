@@ -1,4 +1,4 @@
-"""``read_tickets``: exported support tickets in three layouts -> a stream of ``Ticket``.
+"""``read_tickets``: exported support tickets -> a stream of ``Ticket``.
 
 Formats (``format=``; auto-detected when ``None``):
 
@@ -24,12 +24,20 @@ Formats (``format=``; auto-detected when ``None``):
     One row per ticket with a ``Speaker: text`` transcript (``transcript_col``,
     default ``transcript``; id ``id_col``). See ``speakers.parse_transcript``.
     Other columns go to ``Ticket.meta``.
+``zendesk``, ``intercom``, ``freshdesk``, ``salesforce``, ``email``, ``transcript``
+    Help-desk exports as the vendors produce them (``vendors``; docs/formats.md),
+    with the normalised metadata of ``ticketmeta``.
 
 Detection: the file type comes from the extension (``.csv``, ``.tsv``, ``.jsonl``/
-``.ndjson``, ``.json``, ``.parquet``/``.pq``; by content for other names), the
-format from the columns of the CSV header / Parquet schema / first JSON object:
-a ``turns`` column means ``jsonl``; speaker and text columns mean ``turns``; a
-transcript column means ``tickets``.
+``.ndjson``, ``.json``, ``.parquet``/``.pq``, ``.eml``, ``.mbox``; by content for
+other names). A vendor export is recognised first (``vendors.detect``: its
+record shape or columns); otherwise the format comes from the columns of the
+CSV header / Parquet schema / first JSON object: a ``turns`` column means
+``jsonl``; speaker and text columns mean ``turns``; a transcript column means
+``tickets``. A ``.json`` file may be an array, JSONL, or one pretty-printed object.
+
+Repeat contacts: with ``repeat_window`` (default ``7d``) the input is read twice
+to link tickets of the same requester (``repeats``); ``"none"`` reads it once.
 
 Policies:
 
