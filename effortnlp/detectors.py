@@ -151,21 +151,100 @@ _NOT_NAMES = frozenset(
 )
 
 # -- endings -----------------------------------------------------------------
+#
+# How a ticket ends decides UNRESOLVED. Resolution signals come in families
+# (the family name is the ``resolved_by`` an ``ending`` reports):
+#
+# - ``customer_confirms``: the customer says it is fixed, done or received
+#   ("that worked", "all sorted", "it's back up", "the refund came through").
+# - ``agent_confirms``: the agent reports a completed action ("I've refunded
+#   the charge", "that's been processed", "you should now see it") or reacts
+#   to a fix ("glad to hear it's working"), and the customer does not contest.
+# - ``customer_thanks``: the customer's last word is a plain acknowledgement
+#   ("got it, thanks", "perfect", a thumbs-up) that contests nothing, after
+#   an agent turn that did not hand the issue elsewhere.
+# - ``answered``: the customer's last message asked something and the agent's
+#   last word answers it (no question back, no handoff, no "we can't").
+#
+# Open signals keep it unresolved: still broken, a new question, "but",
+# pending elsewhere ("we've passed it to...", "someone will be in touch").
 
 _FIXED = _rx(
-    r"\b(?:it\s+)?(?:worked|works now|working now|working (?:again|fine|ok|okay|great|perfectly)|fixed|sorted|"
-    r"resolved|solved|all good|all set|answered|got it working|back up and running|problem solved|that did it|"
-    r"did the trick|got it sorted|issue is gone|received it|got it|arrived)\b"
+    r"\b(?:it\s+)?(?:worked|works (?:now|again|fine|perfectly|great)|working (?:now|again|fine|ok|okay|great|perfectly|properly)|"
+    r"fixed|sorted|resolved|solved|all (?:good|set|done|clear|working)|answered|got it (?:working|sorted|fixed|now)|"
+    r"(?:back )?up and running|problem solved|that did it|did the trick|(?:that|this)(?:'s| has)? done (?:it|the trick)|"
+    r"issue is gone|(?:it'?s|is|are|they'?re|everything'?s) back (?:up|on|online|to normal|working)|"
+    r"(?:received|got|get) (?:it|them|the (?:refund|email|code|link|money|credit|parcel|package|item|order|replacement))|"
+    r"got it|arrived|came through|come through|went through|gone through|showing (?:up )?now|that (?:answers|helps|helped)|"
+    r"answers my question|found it|working (?:just )?fine|(?:for|thanks for) (?:sorting|fixing|resolving|solving|sorting out|getting)|"
+    r"managed (?:it|now|to (?:do|sort|fix|get))|all (?:is |)(?:good|sorted|fixed|resolved|solved) now)\b"
 )
 _THANKS = _rx(
-    r"\b(?:thanks|thank you|thank u|thx|ty|cheers|appreciate(?:d)?|perfect|great|awesome|brilliant|excellent|"
-    r"amazing|helpful|will do|understood|makes sense|ok(?:ay)?|cool|noted|lovely|fab|fantastic|wonderful)\b"
+    r"\b(?:thanks|thank you|thank u|thankyou|thx|ty|tysm|tq\w*|cheers|appreciate(?:d)?|much appreciated|"
+    r"you(?:'ve| have) been (?:very |so |really )?helpful|that'?s (?:very |so |really )?helpful)\b"
+    "|[\U0001F44D\U0001F44C\U0001F64F\U0001F64C\U0001F60A\U0001F642\U0001F600\U0001F601\U0001F603\U0001F604"
+    "\U0001F60D\u263A\u2764\U0001F499\U0001F49A\U0001F49B\U0001F49C\U0001F4AF\u2705\U0001F917]"
 )
+#: Acknowledgements that count only in a short message ("perfect!", "ok great"): longer, they are often sarcasm.
+_WEAK_ACK = _rx(
+    r"\b(?:perfect|great|awesome|brilliant|excellent|amazing|understood|makes sense|ok(?:ay)?|kk?|cool|noted|lovely|"
+    r"fab|fantastic|wonderful|legend|you rock|superb|nice one|sweet|good to know|fair enough|gotcha|roger)\b"
+)
+_SHORT_ACK_WORDS = 8
 _OPEN = _rx(
     r"\?|\b(?:still|but|however|not|no|never|nothing|waiting|hopefully|if not|unless|yet|why|unacceptable|"
-    r"ridiculous|useless|terrible|awful|worst|again)\b|n't\b"
+    r"ridiculous|useless|terrible|awful|worst|again|let me know|keep me (?:posted|updated)|look(?:ing)? forward|"
+    r"will (?:try|wait|check|see|let you know|keep you|call|contact|email|dm|message|visit|go)|i'?ll (?:try|wait|check|see|let you know|"
+    r"keep you|call|contact|email|dm|message|visit|go)|will do|fingers crossed)\b|n't\b"
+)
+#: Courtesies holding an open word ("no worries", "not at all"), removed before _OPEN is tried.
+_COURTESY = _rx(
+    r"\b(?:no (?:worries|problem|problems|prob|probs|rush|need|issue|issues|bother|stress|hurry)|not a problem|"
+    r"not at all|(?:couldn't|could not) be happier|(?:can't|cannot) thank you enough|(?:don't|do not) worry|"
+    r"nothing else|that'?s all(?: i needed)?|you(?:'ve| have) (?:not|never) let me down)\b"
 )
 _NEG_FIXED = _rx(r"\b(?:not|never|hasn't|haven't|isn't|wasn't|didn't|doesn't|still|un)\W*(?:\w+\W+){0,2}$")
+
+_DONE_VERBS = (
+    r"refunded|cancell?ed|updated|reset|re-?booked|processed|credited|applied|added|removed|fixed|resolved|reinstated|"
+    r"restored|unlocked|re-?activated|re-?sent|re-?issued|issued|corrected|changed|waived|reversed|approved|activated|"
+    r"upgraded|extended|amended|adjusted|cleared|unblocked|unsuspended|released|sorted|renewed|replaced|deleted|merged|"
+    r"refreshed|enabled|re-?enabled|disabled|dispatched|shipped|re-?shipped|completed|confirmed|arranged|taken care of"
+)
+#: The agent reports a completed action, or reacts to the customer's fix.
+_AGENT_DONE = _rx(
+    r"\b(?:i|we)(?:'ve| have)? (?:now |just |already |gone ahead and |successfully |been able to |managed to )*(?:"
+    + _DONE_VERBS
+    + r")\b(?! (?:to|with|for) (?:our|the|a|your)? ?(?:team|department|specialists?|experts?|colleagues?))"
+    r"|\b(?:has|have|'s|is|are) (?:now |just |already |successfully )?(?:been )?(?:" + _DONE_VERBS + r")\b"
+    r"(?! (?:to|with) (?:our|the|a) (?:team|department|specialists?|experts?))"
+    r"|\byou should (?:now |then |already )?(?:see|be able to|have (?:it|them|access|received)|be all set|be good to go|be sorted|notice)"
+    r"|\b(?:is|are|it'?s|should be|will be) (?:now |back )+(?:fixed|working|live|resolved|restored|active|showing|visible|available|"
+    r"sorted|online|up|in your account|on your account)"
+    r"|\ball (?:done|set|sorted)\b|\b(?:that|this|it) (?:should|will) (?:do it|do the trick|fix it|sort it)"
+    r"|\b(?:glad|happy|great|good|pleased|nice|awesome) (?:to )?(?:hear|see|know|that|we could|it|you|everything)\b"
+    r"(?:(?!\?).){0,60}?\b(?:work|working|worked|fixed|sorted|resolved|back|up and running|helped|help|all set|good|going|arrived|received|there|in)"
+)
+#: The agent's last word leaves the issue pending ("looking into it", "under review").
+_AGENT_PENDING = _rx(
+    r"\b(?:looking into|investigating|(?:we|i)(?:'ll| will) (?:look|check|investigate|review|dig|find out)|"
+    r"being (?:looked into|investigated|reviewed|worked on|processed)|under (?:review|investigation)|"
+    r"(?:working on|work on) (?:it|this|a fix|the issue|resolving|getting)|(?:aware of|know about) (?:the|this|an|these) (?:issue|problem)s?|"
+    r"(?:will|to) be (?:reviewed|investigated|looked at|looked into)|no (?:eta|timeframe|update) (?:yet|at this time)|"
+    r"(?:will|'ll|should) (?:hear|receive|get) (?:back|an? (?:email|call|reply|response|update))|(?:hear|received?) from (?:them|the \w+ team)|"
+    r"be patient|while we|in the meantime|one moment|right with you|keep (?:checking|an eye on)|(?:once|as soon as) (?:we|they|it's|the)|"
+    r"we'?ve got you covered)\b"
+)
+#: The agent asks or cannot: its last word is no answer.
+_AGENT_NOT_ANSWER = _rx(
+    r"\?|\b(?:unfortunately|unable|can't|cannot|can not|won't be able|not able|don't have|do not have|not possible|"
+    r"isn't possible|not available|sorry to hear|apologi[sz]e for|we'?re sorry|please|pls|kindly|dm|visit|contact|"
+    r"reach out|check out|let us know|wait|in progress)\b"
+)
+_URL = re.compile(r"https?://\S+")
+_QUESTION = _rx(
+    r"\?|^\W*(?:@\w+\s+)*(?:hi|hello|hey)?\W*(?:what|when|where|which|who|why|how|is|are|can|could|do|does|did|will|would|should)\b"
+)
 
 
 def cross_turn_hits(ticket: Ticket, rule_hits: list[MarkerHit]) -> list[MarkerHit]:
@@ -326,34 +405,145 @@ def _repeated_messages(turns: tuple[Turn, ...], lookback: int = 8) -> list[Marke
 
 
 _HANDOFF_LABELS = frozenset({"TRANSFER", "CHANNEL_SWITCH", "REPEAT_CONTACT"})
+#: Open words that still count after a "that worked" in the same message ("worked, but not for long").
+_STILL_OPEN = _rx(r"\?|\b(?:still|not|no|never|nothing|waiting|unless|why|again|unacceptable|ridiculous|useless)\b|n't\b")
+#: Families whose resolution also settles earlier "didn't work" hits in the ticket.
+_SETTLING = frozenset({"customer_confirms", "agent_confirms"})
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How a ticket ends: ``resolved``, the family or rule that decided, and where."""
+
+    resolved: bool
+    rule: str
+    turn: int
+    start: int = 0
+    end: int = 0
+    via: str | None = None
+
+
+def _contests(text: str) -> bool:
+    return bool(_OPEN.search(_COURTESY.sub(" ", text)))
+
+
+def _acknowledges(text: str) -> bool:
+    """A thanks, or a short "ok great" / thumbs-up."""
+    if _THANKS.search(text[-600:]):
+        return True
+    words = [w for w in text.split() if not w.startswith(("@", "http"))]
+    return len(words) <= _SHORT_ACK_WORDS and bool(_WEAK_ACK.search(" ".join(words)))
+
+
+def _confirmed_fix(text: str) -> re.Match[str] | None:
+    """A "that worked" in the text not negated just before ("still not fixed") nor contested after."""
+    for m in _FIXED.finditer(text):
+        if _NEG_FIXED.search(text[: m.start()]):
+            continue
+        if _STILL_OPEN.search(_COURTESY.sub(" ", text[m.end() :])):
+            continue
+        return m
+    return None
+
+
+def _agent_done(text: str) -> re.Match[str] | None:
+    m = _AGENT_DONE.search(text)
+    return m if m and not _STILL_OPEN.search(text[max(0, m.start() - 12) : m.start()]) else None
+
+
+#: An offer for later ("DM us if you have any questions", "reach back out anytime").
+_OFFER = _rx(r"\b(?:if|should you|whenever|any ?time|in the future|anything else|any other|any more|any further|further questions)\b")
+_SENT_BOUND = re.compile(r"[.!?\n]")
+
+
+def _courtesy_offer(text: str, h: MarkerHit) -> bool:
+    """The hit's sentence is a conditional offer, not a handoff (CHANNEL_SWITCH / REPEAT_CONTACT only)."""
+    if h.label == "TRANSFER":
+        return False
+    before = [m.end() for m in _SENT_BOUND.finditer(text, max(0, h.start - 200), h.start)]
+    start = before[-1] if before else max(0, h.start - 200)
+    m = _SENT_BOUND.search(text, h.end, h.end + 200)
+    return bool(_OFFER.search(text[start : m.start() if m else h.end + 200]))
+
+
+def ending(turns: tuple[Turn, ...], rule_hits: list[MarkerHit]) -> Ending | None:
+    """Judge how the ticket ends (None without a customer turn).
+
+    Linear in the ticket: one pass for the turn indices, then only the final
+    customer run, the agent turn it answers and the agent's closing turns are read.
+    """
+    spoken = [i for i, t in enumerate(turns) if t.speaker in ("customer", "agent") and t.text and t.text.strip()]
+    cust = [i for i in spoken if turns[i].speaker == "customer"]
+    if not cust:
+        return None
+    last_c = cust[-1]
+    prev_a = next((i for i in reversed(spoken) if i < last_c and turns[i].speaker == "agent"), None)
+    run = [i for i in cust if prev_a is None or i > prev_a]
+    closing = [i for i in spoken if i > last_c]
+    handoffs: dict[int, list[MarkerHit]] = {}
+    for h in rule_hits:
+        if h.label in _HANDOFF_LABELS:
+            handoffs.setdefault(h.turn, []).append(h)
+    last_text = turns[last_c].text[-600:]
+    contest = _contests(last_text)
+
+    # 1. The customer says it is fixed / done / received.
+    for i in reversed(run):
+        m = _confirmed_fix(turns[i].text[-600:])
+        if m and (i == last_c or not contest):
+            off = max(0, len(turns[i].text) - 600)
+            return Ending(True, "customer_confirms", i, m.start() + off, m.end() + off)
+        if _contests(turns[i].text[-600:]):
+            break
+    # 2. The agent reports a completed action the customer does not contest.
+    for i in [*closing, *([prev_a] if prev_a is not None and not contest else [])]:
+        if any(h.label == "TRANSFER" for h in handoffs.get(i, ())):
+            continue
+        m = _agent_done(turns[i].text)
+        if m:
+            return Ending(True, "agent_confirms", i, m.start(), m.end())
+    thanked = not contest and any(_acknowledges(turns[i].text) for i in run)
+    # 3. Handed elsewhere: in the agent turn the customer answered, or in the closing
+    #    turns (after the customer's thanks only a transfer counts there: a link or
+    #    "reach back out if..." is a courtesy).
+    if closing:
+        for i in closing:
+            hs = [h for h in handoffs.get(i, ()) if not (thanked and _courtesy_offer(turns[i].text, h))]
+            if hs:
+                return Ending(False, "handoff", i, hs[0].start, hs[0].end, via=hs[0].label)
+    elif prev_a is not None and handoffs.get(prev_a):
+        h = handoffs[prev_a][0]
+        return Ending(False, "handoff", prev_a, h.start, h.end, via=h.label)
+    # 4. Pending: the agent's last word says it is still being looked at.
+    last_a = closing[-1] if closing else prev_a
+    if last_a is not None:
+        m = _AGENT_PENDING.search(turns[last_a].text)
+        if m:
+            return Ending(False, "pending", last_a, m.start(), m.end())
+    # 5. A plain thanks that contests nothing.
+    if thanked:
+        return Ending(True, "customer_thanks", last_c)
+    # 6. The customer asked, the agent answered last.
+    asked = " ".join(turns[i].text[-600:] for i in run)
+    if closing and _QUESTION.search(asked) and not _contests(asked.replace("?", " ")):
+        text = " ".join(turns[i].text for i in closing)
+        if len(text.split()) >= 6 and not _AGENT_NOT_ANSWER.search(text) and not _URL.search(text):
+            return Ending(True, "answered", closing[-1])
+    return Ending(False, "open_end", last_c, 0, min(len(turns[last_c].text), 80))
 
 
 def _unresolved(turns: tuple[Turn, ...], rule_hits: list[MarkerHit]) -> list[MarkerHit]:
-    """Judge the ending: handed off elsewhere, or no thanks / "fixed" from the customer."""
-    last_c = last_a = None
-    for i, t in enumerate(turns):
-        if t.text and t.text.strip():
-            if t.speaker == "customer":
-                last_c = i
-            elif t.speaker == "agent":
-                last_a = i
-    if last_c is None:
+    """UNRESOLVED from the ending; a confirmed fix also drops earlier UNRESOLVED rule hits.
+
+    Those are removed from ``rule_hits`` in place: "that didn't work" in turn 3 is
+    no longer open once the customer says "all sorted" in turn 7.
+    """
+    end = ending(turns, rule_hits)
+    if end is None:
         return []
-    ct = turns[last_c]
-    tail = ct.text[-600:]
-    fixed = _FIXED.search(tail)
-    if fixed and not _NEG_FIXED.search(tail[: fixed.start()]):
+    if end.resolved:
+        if end.rule in _SETTLING:
+            rule_hits[:] = [h for h in rule_hits if not (h.label == "UNRESOLVED" and h.turn <= end.turn)]
         return []
-    if last_a is not None:
-        handoff = [h for h in rule_hits if h.turn == last_a and h.label in _HANDOFF_LABELS]
-        if handoff:
-            h = handoff[0]
-            return [_hit("UNRESOLVED", "unresolved_handoff", last_a, turns[last_a], h.start, h.end,
-                         via=h.label)]
-    if last_a is not None and last_a > last_c:
-        # The agent had the last word: judge the customer's last message.
-        if _THANKS.search(tail) and not _OPEN.search(tail):
-            return []
-    elif _THANKS.search(tail) and not _OPEN.search(tail):
-        return []
-    return [_hit("UNRESOLVED", "unresolved_open_end", last_c, ct, 0, min(len(ct.text), 80))]
+    detail = {"via": end.via} if end.via else {}
+    return [_hit("UNRESOLVED", f"unresolved_{end.rule}", end.turn, turns[end.turn], end.start, end.end, **detail)]

@@ -139,3 +139,75 @@ def test_agent_reasks_content(finder, said, asked):
 def test_new_question_is_not_reask(finder, said, asked):
     t = ticket(C(said), A(asked))
     assert not [h for h in crossturn(finder, t, "REPEAT_INFO") if h.rule_id == "crossturn.reasked_content"]
+
+
+# -- endings: resolution families (hand-written) --------------------------------
+
+RESOLVED_ENDINGS = [
+    # customer confirms
+    ((C("Router keeps dropping."), A("Try a factory reset."), C("That's done it, all sorted now!")), "customer_confirms"),
+    ((C("Site is down."), A("We restarted the server."), C("Yep it's back up, cheers")), "customer_confirms"),
+    ((C("Where is my refund?"), A("It was sent Monday."), C("It came through this morning, ta")), "customer_confirms"),
+    ((C("Can't log in"), A("Clear your cookies."), C("Perfect, working fine now."), A("Great! Anything else?")),
+     "customer_confirms"),
+    # agent confirms a completed action
+    ((C("I was charged twice."), A("I've refunded the second charge for you.")), "agent_confirms"),
+    ((C("Please cancel my plan."), A("We have cancelled it; you should now see it in your account.")), "agent_confirms"),
+    ((C("My address is wrong."), A("That's been updated now.")), "agent_confirms"),
+    ((C("Booking on the 3rd please"), A("All done, you're rebooked on the 9am.")), "agent_confirms"),
+    # plain acknowledgement, courtesy line or link after it
+    ((C("Do you ship to Norway?"), A("Yes, within 5 days."), C("ok, makes sense, thanks")), "customer_thanks"),
+    ((C("Which plan has roaming?"), A("The Plus plan."), C("Appreciate the help 👍"),
+      A("Happy to help! DM us if you have any other questions.")), "customer_thanks"),
+    ((C("Opening hours on Sunday?"), A("10 till 4."), C("perfect!")), "customer_thanks"),
+]
+
+UNRESOLVED_ENDINGS = [
+    # still broken / contested
+    ((C("App crashes"), A("Reinstall it."), C("Did that, still crashing")), "open_end"),
+    ((C("No signal"), A("Restart the phone."), C("Thanks but it's not working")), "open_end"),
+    ((C("Refund?"), A("It has been processed."), C("It hasn't arrived though, why?")), "open_end"),
+    ((C("It worked for a day"), A("Glad to hear it's working!"), C("Not any more, it's broken again")), "open_end"),
+    # pending elsewhere
+    ((C("Order missing"), A("We've passed it to our delivery team, they will be in touch.")), "handoff"),
+    ((C("Card blocked"), A("Please DM us your details."), C("ok thanks")), "handoff"),
+    ((C("Bill wrong"), A("Thanks, we're looking into this for you.")), "pending"),
+    ((C("Payment failed"), A("Someone will contact you within 48 hours."), C("Thank you, I will wait")), "handoff"),
+    # no answer
+    ((C("When is the sale?"),), "open_end"),
+    ((C("Is the store open?"), A("Sorry, we are unable to say.")), "open_end"),
+    # sarcasm is no thanks
+    ((C("Refund?"), A("We can't refund that."),
+      C("Great service as always, you lot never answer anything properly")), "open_end"),
+]
+
+
+@pytest.mark.parametrize(("turns", "family"), RESOLVED_ENDINGS)
+def test_resolution_families(finder, turns, family):
+    from effortnlp.detectors import ending
+
+    t = ticket(*turns)
+    end = ending(t.turns, finder.find(t))
+    assert end.resolved and end.rule == family
+    assert [h for h in finder.find(t) if h.label == "UNRESOLVED"] == []
+
+
+@pytest.mark.parametrize(("turns", "rule"), UNRESOLVED_ENDINGS)
+def test_unresolved_endings(finder, turns, rule):
+    hits = crossturn(finder, ticket(*turns), "UNRESOLVED")
+    assert hits and hits[0].rule_id == f"crossturn.unresolved_{rule}"
+
+
+def test_confirmed_fix_settles_earlier_unresolved_hits(finder):
+    t = ticket(C("The update didn't work."), A("Try safe mode."), C("Nothing helped."), A("Reinstall then."),
+               C("That worked, all sorted!"))
+    assert [h for h in finder.find(t) if h.label == "UNRESOLVED"] == []
+    still = ticket(C("The update didn't work."), A("Try safe mode."), C("Nothing helped."))
+    assert [h for h in finder.find(still) if h.label == "UNRESOLVED"]
+
+
+def test_answered_question_without_contest_is_resolved(finder):
+    t = ticket(C("Do the trains run on Boxing Day?"), A("They run a Sunday timetable on Boxing Day."))
+    assert crossturn(finder, t, "UNRESOLVED") == []
+    link = ticket(C("Do the trains run on Boxing Day?"), A("Please check the journey planner at https://example.com/plan"))
+    assert crossturn(finder, link, "UNRESOLVED")

@@ -271,3 +271,46 @@ def test_two_megabyte_turn_does_not_crash(finder):
     assert hits and all(text[h.start : h.end] == h.text for h in hits[:50])
 
 
+
+
+#: Repeat contact: prior attempts in many shapes, and being left to come back (hand-written).
+REPEAT_CONTACT_FAMILIES_2 = [
+    ("customer", "Last week I emailed your returns address about this."),
+    ("customer", "On Tuesday we rang the helpline and got nowhere."),
+    ("customer", "I've rung them three times now."),
+    ("customer", "I called customer service twice yesterday."),
+    ("customer", "This is my 4th call about the same fault."),
+    ("customer", "I've spent hours on the phone trying to sort this."),
+    ("customer", "Wasted the whole morning calling your billing line."),
+    ("customer", "No one ever responds to my emails."),
+    ("customer", "Nobody has got back to me."),
+    ("customer", "I keep getting told it will be fixed next week."),
+    ("customer", "Every time I call I get a different answer."),
+    ("customer", "I was promised a callback on Friday."),
+    ("customer", "I reported this weeks ago."),
+    ("customer", "Been going back and forth with your team for a month."),
+    ("agent", "We'll get back to you as soon as we hear from the warehouse."),
+    ("agent", "Someone from our billing team will contact you within 48 hours."),
+    ("agent", "A specialist will be in touch with you tomorrow."),
+    ("agent", "You should hear back from them by Monday."),
+    ("agent", "Please check back in a few days."),
+    ("agent", "Try again tomorrow and let us know how it goes."),
+]
+
+REPEAT_CONTACT_NEGATIVES_2 = [
+    ("agent", "Let us know if you need anything else."),
+    ("agent", "Try clearing the cache and let us know."),
+    ("agent", "Feel free to reach out if you have any other questions."),
+    ("customer", "Last week I bought a new laptop."),
+    ("agent", "You'll receive an email confirmation shortly."),
+]
+
+
+@pytest.mark.parametrize(("speaker", "text"), REPEAT_CONTACT_FAMILIES_2)
+def test_repeat_contact_families_2(finder, speaker, text):
+    assert "REPEAT_CONTACT" in labels(finder, text, speaker)
+
+
+@pytest.mark.parametrize(("speaker", "text"), REPEAT_CONTACT_NEGATIVES_2)
+def test_repeat_contact_negatives_2(finder, speaker, text):
+    assert "REPEAT_CONTACT" not in labels(finder, text, speaker)
