@@ -201,7 +201,9 @@ _OPEN = _rx(
 _COURTESY = _rx(
     r"\b(?:no (?:worries|problem|problems|prob|probs|rush|need|issue|issues|bother|stress|hurry)|not a problem|"
     r"not at all|(?:couldn't|could not) be happier|(?:can't|cannot) thank you enough|(?:don't|do not) worry|"
-    r"nothing else|that'?s all(?: i needed)?|you(?:'ve| have) (?:not|never) let me down)\b"
+    r"nothing else|that'?s all(?: i needed)?|you(?:'ve| have) (?:not|never) let me down|"
+    r"no,? (?:thanks|thank you|that'?s (?:everything|it|all|fine|great|perfect))|that'?s everything|"
+    r"(?:can't|cannot) wait to)\b"
 )
 _NEG_FIXED = _rx(r"\b(?:not|never|hasn't|haven't|isn't|wasn't|didn't|doesn't|still|un)\W*(?:\w+\W+){0,2}$")
 

@@ -211,3 +211,21 @@ def test_answered_question_without_contest_is_resolved(finder):
     assert crossturn(finder, t, "UNRESOLVED") == []
     link = ticket(C("Do the trains run on Boxing Day?"), A("Please check the journey planner at https://example.com/plan"))
     assert crossturn(finder, link, "UNRESOLVED")
+
+
+@pytest.mark.parametrize(
+    "closing",
+    ["No, that's everything, thanks.", "no thanks, that's all", "Perfect, thanks! Can't wait to try it."],
+)
+def test_declining_more_help_after_a_fix_is_not_unresolved(closing):
+    ticket = Ticket(
+        "r",
+        (
+            Turn("customer", "My order is missing two items."),
+            Turn("agent", "I've added the missing items to your account."),
+            Turn("customer", "Perfect, thanks so much."),
+            Turn("agent", "If there's anything else, just let us know."),
+            Turn("customer", closing),
+        ),
+    )
+    assert not [h for h in MarkerFinder.shared().find(ticket) if h.label == "UNRESOLVED"]
