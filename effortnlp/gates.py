@@ -1,0 +1,235 @@
+"""Literal gates: skip a regular expression on texts where it cannot match.
+
+Most of the patterns' time goes into *starting* a regex search on a text that
+holds nothing it could match (each search is a Python call, and patterns that
+open with an alternation or a ``\\b`` get no fast literal scan from ``re``).
+For each pattern we derive, once, a few sets of literal strings such that
+every match contains at least one string of every set; a text whose
+lower-cased form contains none of a set's strings is skipped with a handful
+of C-fast ``str.__contains__`` tests. The results do not change: a gate only
+skips searches that would have found nothing.
+
+How the sets are derived (``required_literals``): walk the parsed pattern
+(``re._parser``); a run of consecutive literal characters is required; a
+group, and a repeat of at least one, pass on what their body requires; an
+alternation requires, for each branch, one of that branch's requirements (the
+union of the branches' strongest sets); anything else (classes, ``\\w``,
+lookarounds, optional parts) requires nothing. Gating compares lower-cased
+strings, which is sound for ASCII literals with or without ``re.IGNORECASE``
+(a case-sensitive match is also a case-insensitive one) except for the three
+characters that ``re`` folds onto ASCII letters while ``str.lower`` does not
+(``İ``, ``ı``, ``ſ``): texts holding one of them, or a non-ASCII digit (``\\d``
+requires "one of 0-9"), are never gated (``gate_text`` returns ``None``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+try:  # Python 3.11+
+    from re import _constants as _c
+    from re import _parser as _sre_parse
+except ImportError:  # pragma: no cover - Python < 3.11
+    import sre_constants as _c  # type: ignore[no-redef]
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
+
+#: Characters ``re.IGNORECASE`` matches with an ASCII letter although
+#: ``str.lower`` does not map them onto it ("İ".lower() is two characters).
+FOLD_SPECIAL = frozenset("\u0130\u0131\u017f")
+
+#: A Unicode digit that is not 0-9 (``\\d`` matches it; the digit gate tests 0-9 only).
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+
+#: At most this many literal sets are tested per pattern (strongest first).
+MAX_SETS = 3
+
+_REPEATS = tuple(
+    op for op in (getattr(_c, n, None) for n in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")) if op is not None
+)
+_ATOMIC = getattr(_c, "ATOMIC_GROUP", None)
+
+
+def gate_text(text: str) -> str | None:
+    """The lower-cased text literal gates are tested on, or ``None`` if gating is unsafe for it."""
+    low = text.lower()
+    if text.isascii():
+        return low
+    if len(low) != len(text) or not FOLD_SPECIAL.isdisjoint(text) or _OTHER_DIGIT.search(text):
+        return None
+    return low
+
+
+def _char(op, av) -> str | None:
+    """The lower-cased ASCII character an item always matches, if it is one fixed character."""
+    if op is _c.LITERAL:
+        ch = chr(av)
+        return ch.lower() if ch.isascii() else None
+    if op is _c.IN and av and all(o is _c.LITERAL for o, _ in av):
+        chars = {chr(v).lower() for _, v in av}
+        if len(chars) == 1:
+            (ch,) = chars
+            return ch if ch.isascii() else None
+    return None
+
+
+_DIGITS = frozenset("0123456789")
+
+
+def _is_digit(op, av) -> bool:
+    """``\\d`` or ``[0-9]`` (texts with non-ASCII digits are never gated)."""
+    if op is _c.IN and len(av) == 1:
+        o, v = av[0]
+        return (o is _c.RANGE and tuple(v) == (48, 57)) or (o is _c.CATEGORY and v is _c.CATEGORY_DIGIT)
+    return False
+
+
+def _strength(lits: frozenset[str]) -> tuple[int, int]:
+    return (min(len(x) for x in lits), -len(lits))
+
+
+def _minimise(lits: Iterable[str]) -> frozenset[str]:
+    """Drop strings containing a shorter string of the set (the shorter one is enough)."""
+    out: list[str] = []
+    for s in sorted(set(lits), key=len):
+        if not any(o in s for o in out):
+            out.append(s)
+    return frozenset(out)
+
+
+def _requirements(items) -> list[frozenset[str]]:
+    """Sets of strings: every match of ``items`` contains one string of each set."""
+    reqs: list[frozenset[str]] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            reqs.append(frozenset(["".join(run)]))
+            run.clear()
+
+    for op, av in items:
+        ch = _char(op, av)
+        if ch is not None:
+            run.append(ch)
+            continue
+        flush()
+        if op is _c.SUBPATTERN:
+            reqs.extend(_requirements(av[-1]))
+        elif _ATOMIC is not None and op is _ATOMIC:
+            reqs.extend(_requirements(av))
+        elif op in _REPEATS and av[0] >= 1:
+            body = list(av[2])
+            one = _char(*body[0]) if len(body) == 1 else None
+            if one is not None:  # x{7,}: seven x's in a row
+                reqs.append(frozenset([one * min(av[0], 8)]))
+            else:
+                reqs.extend(_requirements(body))
+        elif _is_digit(op, av):
+            reqs.append(_DIGITS)
+        elif op is _c.BRANCH:
+            union: list[str] = []
+            for alt in av[1]:
+                alt_reqs = _requirements(alt)
+                if not alt_reqs:
+                    break
+                union.extend(max(alt_reqs, key=_strength))
+            else:
+                reqs.append(_minimise(union))
+    flush()
+    return reqs
+
+
+def _useful(lits: frozenset[str]) -> bool:
+    """Worth testing: strings of two characters or more, digits, or single punctuation marks."""
+    return all(len(x) >= 2 or x in _DIGITS or not (x.isalnum() or x.isspace()) for x in lits)
+
+
+def required_literals(pattern: str | re.Pattern[str], flags: int = 0) -> tuple[frozenset[str], ...]:
+    """Literal sets every match of ``pattern`` holds one string of (lower-cased), strongest first.
+
+    An empty tuple means no gate could be derived (the pattern always runs).
+    """
+    if isinstance(pattern, re.Pattern):
+        pattern, flags = pattern.pattern, pattern.flags
+    try:
+        tree = _sre_parse.parse(pattern, flags)
+    except Exception:  # noqa: BLE001 - an unparsable pattern just gets no gate
+        return ()
+    sets = [s for s in dict.fromkeys(_requirements(tree)) if s and _useful(s)]
+    sets.sort(key=_strength, reverse=True)
+    return tuple(sets[:MAX_SETS])
+
+
+def class_prefilter(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    """For a pattern without literals: a cheap regex every match's text also matches.
+
+    The first required run of a character class (``[A-Z]{3,}`` gives
+    ``[A-Z]{3}``), with the case sensitivity in force there. ``None`` if
+    there is none (or the class is not a plain set of characters and ranges).
+    """
+    try:
+        tree = _sre_parse.parse(pattern.pattern, pattern.flags)
+    except Exception:  # noqa: BLE001
+        return None
+    return _first_run(list(tree), bool(pattern.flags & re.IGNORECASE))
+
+
+def _first_run(items, ignorecase: bool) -> re.Pattern[str] | None:
+    for op, av in items:
+        if op is _c.SUBPATTERN:
+            _, add, delete, body = av
+            icase = (ignorecase or bool(add & re.IGNORECASE)) and not (delete & re.IGNORECASE)
+            found = _first_run(list(body), icase)
+            if found is not None:
+                return found
+        elif op in _REPEATS and av[0] >= 2 and len(av[2]) == 1 and av[2][0][0] is _c.IN:
+            parts = []
+            for o, v in av[2][0][1]:
+                if o is _c.LITERAL:
+                    parts.append(re.escape(chr(v)))
+                elif o is _c.RANGE:
+                    parts.append(f"{re.escape(chr(v[0]))}-{re.escape(chr(v[1]))}")
+                else:
+                    parts = []
+                    break
+            if parts:
+                return re.compile(f"[{''.join(parts)}]{{{min(av[0], 8)}}}", re.IGNORECASE if ignorecase else 0)
+    return None
+
+
+class Gate:
+    """A compiled regex with its literal gate.
+
+    ``possible(low)`` is the cheap test (``low`` from ``gate_text``; ``None``
+    means "cannot tell", so True). ``requires`` (strings, any one of which
+    every match holds) replaces derivation for patterns it cannot handle.
+    """
+
+    __slots__ = ("prefilter", "regex", "sets")
+
+    def __init__(self, regex: re.Pattern[str], requires: Iterable[str] | None = None):
+        self.regex = regex
+        if requires:
+            self.sets: tuple[frozenset[str], ...] = (_minimise(r.lower() for r in requires),)
+        else:
+            self.sets = required_literals(regex)
+        #: For patterns without literals: searched in the raw text (``possible_raw``).
+        self.prefilter = None if self.sets else class_prefilter(regex)
+
+    def possible_raw(self, text: str) -> bool:
+        return self.prefilter is None or self.prefilter.search(text) is not None
+
+    def possible(self, low: str | None) -> bool:
+        if low is None:
+            return True
+        for lits in self.sets:
+            if not any(map(low.__contains__, lits)):
+                return False
+        return True
+
+    def search(self, text: str, low: str | None):
+        """``regex.search(text)``, skipped (``None``) when the gate rules a match out."""
+        return self.regex.search(text) if self.possible(low) else None
+
+    def __repr__(self) -> str:
+        return f"Gate({self.regex.pattern[:40]!r}, sets={[sorted(s) for s in self.sets]})"

@@ -1,0 +1,192 @@
+"""The fast paths give exactly what the plain ones give.
+
+``MarkerFinder.rule_hits`` (per ticket: literal-gated regexes, one tokenizer
+call for all turns, matches mapped back by offset) against ``turn_hits`` turn
+by turn (every regex on every turn, one Doc per turn), over a fixed synthetic
+corpus, the hand-written marker examples and awkward texts; and the literal
+gates (``effortnlp.gates``) against the regexes they guard.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from effortnlp.gates import FOLD_SPECIAL, Gate, class_prefilter, gate_text, required_literals
+from effortnlp.markers import MAX_CHUNK_CHARS, MarkerFinder
+from effortnlp.schema import Ticket, Turn
+from effortnlp.synthetic import generate_tickets
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+AWKWARD = [
+    "  leading space: I was transferred twice",
+    "trailing space: I was transferred twice  ",
+    "\nnewline first, on hold for 20 minutes\n",
+    "tab\tseparated\ton hold for 40 minutes\t",
+    "We\u2019ll pass this on to our billing team, I\u2019ve been on hold for 30 minutes",
+    "\u017ftill waiting \u0130T IS RIDICULOUS, call us at 1-800-555-0100",
+    "\u0131 was transferred; the number is \u0663\u0664\u0665\u0666\u0667\u0668\u0669\u0660\u0661",
+    "THIS IS UNACCEPTABLE AND RIDICULOUS",
+    "Contact Options are listed. Please reach out to @AcmeHelp.",
+    "on hold for 20 minutes " * 3,
+    "Thanks!\n\u2014 The Billing Team",
+    "x",
+    "   ",
+    "",
+]
+
+
+def _hand_texts() -> list[str]:
+    import test_markers as tm
+
+    texts: list[str] = []
+    for name in dir(tm):
+        value = getattr(tm, name)
+        if name.isupper() and isinstance(value, list):
+            for item in value:
+                items = item if isinstance(item, tuple) else (item,)
+                texts += [s for s in items if isinstance(s, str) and " " in s]
+    return texts + AWKWARD
+
+
+def _build_tickets(tmp: Path) -> list[Ticket]:
+    from effortnlp.io import read_tickets
+
+    path = tmp / "corpus.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for rec in generate_tickets(300, seed=11):
+            fh.write(json.dumps(rec) + "\n")
+    out = list(read_tickets(path))
+    texts = _hand_texts()
+    for i, text in enumerate(texts):
+        out.append(Ticket(ticket_id=f"c{i}", turns=(Turn("customer", text), Turn("agent", text))))
+    # several awkward turns in one ticket, and one ticket longer than a tokenizer block
+    out.append(Ticket(ticket_id="mix", turns=tuple(Turn(("customer", "agent", "system")[i % 3], t)
+                                                   for i, t in enumerate(texts))))
+    long_turn = "word " * (MAX_CHUNK_CHARS // 5 + 10) + "I was transferred again"
+    out.append(Ticket(ticket_id="long", turns=(Turn("customer", long_turn), Turn("agent", texts[0]),
+                                               *[Turn("customer", t) for t in texts[:40]] * 20)))
+    return out
+
+
+def _key(hits) -> list[tuple]:
+    return [(h.label, h.rule_id, h.turn, h.speaker, h.start, h.end, h.text, json.dumps(h.detail, sort_keys=True))
+            for h in hits]
+
+
+def _reference(finder: MarkerFinder, ticket: Ticket):
+    hits = []
+    for i, t in enumerate(ticket.turns):
+        if t.text and t.speaker in ("customer", "agent"):
+            hits.extend(finder.turn_hits(t.text, t.speaker, i))
+    return hits
+
+
+@pytest.fixture(scope="module")
+def finder() -> MarkerFinder:
+    return MarkerFinder(detectors=False)
+
+
+@pytest.fixture(scope="module")
+def tickets(tmp_path_factory) -> list[Ticket]:
+    return _build_tickets(tmp_path_factory.mktemp("equivalence"))
+
+
+def test_rule_hits_equal_the_per_turn_path(finder, tickets):
+    digest_fast, digest_ref = hashlib.sha256(), hashlib.sha256()
+    n = 0
+    for ticket in tickets:
+        fast, ref = _key(finder.rule_hits(ticket)), _key(_reference(finder, ticket))
+        assert fast == ref, ticket.ticket_id
+        digest_fast.update(repr(fast).encode())
+        digest_ref.update(repr(ref).encode())
+        n += len(fast)
+    assert digest_fast.hexdigest() == digest_ref.hexdigest()
+    assert n > 500  # the corpus exercises the rules
+
+
+def test_every_regex_rule_is_gated_or_known_ungated(finder):
+    ungated = {rule.id for rule, gate in finder._regex_gates if not gate.sets and gate.prefilter is None}
+    assert not ungated, f"add a 'requires' key to: {sorted(ungated)}"
+
+
+def test_gates_never_skip_a_match(finder, tickets):
+    """On every text of the corpus, a gate says "impossible" only where the regex finds nothing."""
+    from effortnlp import detectors
+
+    gates = [gate for _, gate in finder._regex_gates]
+    for slot in detectors.SLOTS:
+        gates += [Gate(slot.given), Gate(slot.asked)]
+    texts = [t.text for tk in tickets[:200] for t in tk.turns] + _hand_texts()
+    skipped = 0
+    for text in texts:
+        low = gate_text(text)
+        for gate in gates:
+            if not (gate.possible(low) and gate.possible_raw(text)):
+                skipped += 1
+                assert gate.regex.search(text) is None, (gate, text)
+    assert skipped > 1000
+
+
+@pytest.mark.parametrize(
+    "pattern, flags, expected",
+    [
+        (r"\bcall(?:ed)? us\b", re.I, [{"call"}, {"ed"}][:1] + [{" us"}]),
+        (r"(?:pass|forward) (?:this|it) on", re.I, [{" on"}, {"pass", "forward"}, {"this", "it"}]),
+        (r"[Tt]his is", 0, [{"this is"}]),
+        (r"X{7,}", 0, [{"xxxxxxx"}]),
+        (r"__phone__|\+?\d{9}", 0, [{"__phone__", *"0123456789"}]),
+        (r"\w+@\w+", 0, [{"@"}]),
+        (r"(?:a|b\w+)c", 0, []),
+        (r"[A-Z]{3,}", 0, []),
+        (r"(?:help)?desk", 0, [{"desk"}]),
+        (r"caf\u00e9 open", re.I, [{"caf"}, {" open"}]),
+    ],
+)
+def test_required_literals(pattern, flags, expected):
+    got = [set(s) for s in required_literals(re.compile(pattern, flags))]
+    assert sorted(map(sorted, got)) == sorted(map(sorted, expected))
+
+
+def test_gate_text_refuses_case_folding_surprises():
+    assert gate_text("Hello 123") == "hello 123"
+    assert gate_text("caf\u00e9") == "caf\u00e9"
+    for ch in FOLD_SPECIAL:
+        assert gate_text(f"a{ch}b") is None
+    assert gate_text("\u0663 days") is None  # \d matches it, the digit gate tests 0-9
+    # Every character re.IGNORECASE matches with an ASCII letter lower-cases onto it, or is refused.
+    every = "".join(map(chr, range(0x80, 0x30000)))
+    for letter in "abcdefghijklmnopqrstuvwxyz":
+        for m in re.finditer(letter, every, re.IGNORECASE):
+            ch = m.group(0)
+            assert letter in ch.lower() or gate_text(ch) is None, (letter, hex(ord(ch)))
+
+
+def test_explicit_requires_key(tmp_path):
+    rule = {"id": "wait.rx", "label": "WAIT", "regex": r"(?:a|b\w+)zz", "requires": ["ZZ"]}
+    (tmp_path / "w.jsonl").write_text(json.dumps(rule) + "\n")
+    f = MarkerFinder(pattern_dir=tmp_path, detectors=False)
+    assert [g.sets for _, g in f._regex_gates] == [(frozenset({"zz"}),)]
+    ticket = Ticket(ticket_id="t", turns=(Turn("customer", "bzzz azz"), Turn("customer", "nothing")))
+    assert _key(f.rule_hits(ticket)) == _key(_reference(f, ticket))
+    assert [h.text for h in f.rule_hits(ticket)] == ["bzzz", "azz"]
+
+
+@pytest.mark.parametrize(
+    "pattern, flags, expected",
+    [
+        (r"(?-i:(?<!\w)[A-Z]{3,}(?: [A-Z]{3,})+)", re.I, ("[A-Z]{3}", 0)),
+        (r"[a-c_]{2,}\d", re.I, ("[a-c_]{2}", re.I)),
+        (r"\w{3,}", 0, None),
+        (r"[^a]{3}", 0, None),
+    ],
+)
+def test_class_prefilter(pattern, flags, expected):
+    got = class_prefilter(re.compile(pattern, flags))
+    assert (got.pattern, got.flags & re.I) == expected if expected else got is None
