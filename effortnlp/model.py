@@ -291,7 +291,10 @@ def verify_files(directory: Path, manifest: dict[str, Any]) -> None:
     files: dict[str, str] = manifest["files"]
     root = directory.resolve()
     for name, digest in files.items():
-        path = (directory / name).resolve()
+        try:
+            path = (directory / name).resolve()
+        except (OSError, ValueError) as exc:  # a NUL byte, a symlink loop...
+            raise ModelError(f"{directory / MANIFEST}: bad file name {name!r} ({exc})") from None
         if root not in path.parents:
             raise ModelError(f"{directory / MANIFEST}: file {name!r} lies outside the model")
         if not path.is_file():
@@ -303,6 +306,13 @@ def verify_files(directory: Path, manifest: dict[str, Any]) -> None:
     for required in (ESTIMATOR,) if manifest.get("kind") == "trained" else (WEIGHTS,):
         if required not in files:
             raise ModelError(f"{directory / MANIFEST}: does not list {required}")
+    # Every pattern file is loaded (``load_rules`` reads patterns/*.jsonl), so an
+    # unlisted one would change the scores unverified.
+    listed = {Path(name).as_posix() for name in files}
+    for path in sorted((directory / "patterns").glob("*.jsonl")):
+        name = path.relative_to(directory).as_posix()
+        if name not in listed:
+            raise ModelError(f"{directory / name}: not listed in the manifest; refusing to load")
 
 
 def load_model(directory: str | Path) -> EffortModel:
