@@ -9,6 +9,7 @@ reports unusable rows as ``RowError`` through ``on_error``.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import json
@@ -188,10 +189,7 @@ def check_readable(src: Source) -> None:
                 return
             if head.startswith(b"\x1f\x8b"):
                 raise InputError(f"{src.name} is gzip-compressed; decompress it first")
-            # NUL never occurs in text; other control bytes do, rarely, so only a
-            # large share of them (random binary has ~12%) marks a binary file.
-            controls = sum(1 for b in head if b < 9 or 13 < b < 32 or b == 127)
-            if b"\x00" in head or (len(head) >= 64 and controls > len(head) // 20):
+            if _looks_binary(head):
                 raise InputError(
                     f"{src.name} is not a text {src.filetype.upper()} file (binary data or UTF-16?)"
                 )
@@ -201,6 +199,31 @@ def check_readable(src: Source) -> None:
                 head = fh.read(1 << 20)
     except OSError as exc:
         raise InputError(f"cannot read {src.name}: {exc.strerror or exc}") from exc
+
+
+def _looks_binary(head: bytes) -> bool:
+    """Binary data (or UTF-16) rather than a text export, judged from the first bytes.
+
+    Binary formats are almost never valid UTF-8, while a text export that is
+    valid UTF-8 may still carry stray control characters, even NULs, inside its
+    messages: those are read, not refused. So: invalid UTF-8 with a NUL or a
+    large share of control bytes (random binary has ~12%) is binary, and so is
+    anything a quarter NUL (UTF-16 text, zero-filled files).
+    """
+    nuls = head.count(b"\x00")
+    if nuls * 4 > len(head):
+        return True
+    try:
+        _strict_utf8_decoder().decode(head, final=False)  # a cut-off last char is fine
+        return False
+    except UnicodeDecodeError:
+        pass
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32 or b == 127)
+    return nuls > 0 or (len(head) >= 64 and controls > len(head) // 20)
+
+
+def _strict_utf8_decoder():
+    return codecs.getincrementaldecoder("utf-8")(errors="strict")
 
 
 # ------------------------------------------------------------------ readers
@@ -378,6 +401,19 @@ def _iter_json(src: Source, on_error: ErrorHandler) -> Iterator[Record]:
                 )
 
 
+#: Stands in for a carriage return inside a line while ``csv`` parses it. A lone
+#: surrogate never comes out of ``decode``, so it cannot clash with real text.
+_CR = "\udc0d"
+
+
+def _hide_inner_cr(text: str) -> str:
+    """Mask a CR that does not end the line: exports written with ``\\n`` line ends
+    (pandas, ``csv`` with ``lineterminator="\\n"``) leave a ``\\r`` inside a message
+    unquoted, and ``csv`` would reject the row."""
+    body = text.rstrip("\r\n")
+    return body.replace("\r", _CR) + text[len(body) :]
+
+
 class _NumberedLines:
     """Decoded lines for ``csv.reader``, remembering which lines made the current record.
 
@@ -404,6 +440,8 @@ class _NumberedLines:
             text = decode(raw)
             if self._lineno == 1:
                 text = text.lstrip("\ufeff")
+            if "\r" in text:
+                text = _hide_inner_cr(text)
             item = (self._lineno, text)
         self.current.append(item)
         return item[1]
@@ -427,6 +465,8 @@ def _csv_rows(
         try:
             for fields in reader:
                 record_lines = lines.take()
+                if any(_CR in text for _, text in record_lines):
+                    fields = [f.replace(_CR, "\r") for f in fields]
                 if not any(f.strip() for f in fields):
                     continue  # blank line (or only delimiters): not a row
                 yield record_lines[0][0], fields
