@@ -350,6 +350,36 @@ def _detect_format(src: Source, options: ColumnOptions) -> str:
     )
 
 
+def check_explicit_format(src: Source, fmt: str, options: ColumnOptions) -> None:
+    """InputError when the first JSON record plainly belongs to another format than ``fmt``.
+
+    JSON records are sparse, so a missing key proves nothing; but a record
+    with a ``turns`` list read as ``--format turns`` (or ``tickets``) would
+    quietly score every ticket as empty. Tables are checked by their header
+    (``_require_columns``).
+    """
+    if fmt not in ("jsonl", "turns", "tickets") or src.filetype not in ("jsonl", "json"):
+        return
+    columns = first_columns(src)
+    if not columns:
+        return
+    names = set(columns)
+    looks = detect_vendor(src)
+    if looks is None:
+        if "turns" in names:
+            looks = "jsonl"
+        elif options.speaker_col in names and options.text_col in names:
+            looks = "turns"
+        elif options.transcript_col in names:
+            looks = "tickets"
+    if looks is not None and looks != fmt:
+        shown = ", ".join(columns[:8]) + (", ..." if len(columns) > 8 else "")
+        raise InputError(
+            f"{src.name} does not look like --format {fmt}: its first record has the keys "
+            f"[{shown}] of the {looks!r} format; pass --format {looks} or leave --format out"
+        )
+
+
 def _require_columns(src: Source, required: list[str], options: ColumnOptions) -> None:
     if src.filetype not in ("csv", "tsv", "parquet"):
         return
@@ -376,6 +406,8 @@ def _read_source(
     seen: dict[str, tuple[str, int]],
 ) -> Iterator[Ticket]:
     check_readable(src)
+    if fmt is not None:
+        check_explicit_format(src, fmt, options)
     fmt = fmt or _detect_format(src, options)
     if fmt in VENDOR_FORMATS:
         yield from vendor_reader(fmt)(src, options, on_error, chunksize, seen)
