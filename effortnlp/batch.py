@@ -27,7 +27,9 @@
   streamed into one file first). ``resume=True`` truncates the partial files
   to their committed sizes, skips the committed chunks and carries on: the
   result is byte-identical to an uninterrupted run. An interrupted run never
-  leaves anything at ``OUTPUT``.
+  leaves anything at ``OUTPUT``; SIGTERM stops a run as Ctrl-C does, and a
+  SIGKILLed parent takes its workers with it (Linux). A run that fails before
+  committing anything (bad input, refused model) leaves no partial files.
 """
 
 from __future__ import annotations
@@ -62,6 +64,29 @@ OUTPUT_COLUMNS: tuple[str, ...] = tuple(EffortResult("", 7.0, "low", 0.0, {}).to
 
 class ResumeError(ValueError):
     """A run cannot be resumed (input changed, different options, damaged checkpoint)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM during a run: stopped like Ctrl-C (workers shut down, resumable)."""
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts():
+    """While scoring, SIGTERM stops the run as Ctrl-C does instead of killing only the parent
+    (which would leave the pool's workers behind, blocked forever)."""
+
+    def handler(signum, frame):
+        raise Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 # ------------------------------------------------------------------ io glue
@@ -364,6 +389,8 @@ def make_plan(path: str, spec: ScoreSpec) -> _Plan:
             if src.filetype == "jsonl":
                 check_readable(src)
                 options = readers.ColumnOptions.from_kwargs(dict(spec.columns))
+                if spec.input_format:
+                    readers.check_explicit_format(src, spec.input_format, options)
                 fmt = spec.input_format or readers._detect_format(src, options)
                 if fmt in ("jsonl", "tickets"):
                     return _LinesPlan(str(path), fmt, spec)
@@ -667,11 +694,29 @@ class BatchStats:
 _WORKER_SPEC: ScoreSpec | None = None
 
 
-def _init_worker(spec: ScoreSpec) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Linux: a SIGKILLed parent takes its workers along instead of leaving them blocked."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _init_worker(spec: ScoreSpec, parent: int | None = None) -> None:
     global _WORKER_SPEC
     # Ctrl-C reaches the whole process group: the parent handles it (commits,
     # shuts the pool down); a worker dying mid-chunk would only break the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler (fork)
+    if parent is not None:
+        _die_with_parent(parent)
     _WORKER_SPEC = spec
     get_analyzer(spec.model_path, spec.prior)  # inherited through fork, else built here once
 
@@ -696,7 +741,7 @@ def _run(works: Iterator, spec: ScoreSpec, n_process: int) -> Iterator[tuple[Any
     if ctx.get_start_method() == "fork":
         get_analyzer(spec.model_path, spec.prior)  # build once here; workers inherit it
     pending: deque = deque()
-    executor = ProcessPoolExecutor(n_process, mp_context=ctx, initializer=_init_worker, initargs=(spec,))
+    executor = ProcessPoolExecutor(n_process, mp_context=ctx, initializer=_init_worker, initargs=(spec, os.getpid()))
     try:
         for work in works:
             pending.append((work, executor.submit(_work, work)))
@@ -745,14 +790,18 @@ def score_file(
         raise eio.InputError(f"output directory {Path(output).parent} does not exist")
 
     plan = make_plan(input_path, spec)
+    # Load (and verify) the model before any partial file exists: a refused
+    # model is a one-line error, not an "unfinished run" left behind.
+    get_analyzer(spec.model_path, spec.prior)
     fingerprint = None if input_path == "-" else _fingerprint(input_path)
     lock = None if to_stdout else _lock(output)
     try:
-        return _score_locked(
-            plan, input_path, output, fmt, fingerprint, errors_path=errors_path, spec=spec,
-            n_process=n_process, resume=resume, quiet=quiet, note=note,
-            stop_after_chunks=stop_after_chunks,
-        )
+        with _sigterm_interrupts():
+            return _score_locked(
+                plan, input_path, output, fmt, fingerprint, errors_path=errors_path, spec=spec,
+                n_process=n_process, resume=resume, quiet=quiet, note=note,
+                stop_after_chunks=stop_after_chunks,
+            )
     finally:
         if lock is not None:
             Path(lock.name).unlink(missing_ok=True)
@@ -893,6 +942,10 @@ def _score_locked(
         err_file.close()
         if to_stdout:
             os.unlink(err_file.path)
+        elif state is None and committed == 0:
+            # Failed before committing anything (an unusable input, a bad
+            # model): nothing to resume, so leave no "unfinished run" behind.
+            _clear_partials(output)
         raise
     return stats
 
