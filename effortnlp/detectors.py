@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .gates import Gate, gate_text
 from .schema import MarkerHit, Ticket, Turn
 
 # -- information slots -------------------------------------------------------
@@ -304,15 +305,25 @@ def _reasked(turns: tuple[Turn, ...]) -> list[MarkerHit]:
     """Agent asks for a slot value the customer gave in an earlier turn."""
     given: dict[str, int] = {}  # slot -> last customer turn that gave it
     out: list[MarkerHit] = []
+    # Literal gates (effortnlp.gates): a search is skipped only where it cannot match.
+    low = gate_text("\n".join(t.text or "" for t in turns))
+    gives = [(slot, n) for slot in SLOTS if (n := _gate(slot.given).narrow(low)) is not None]
+    asks = {slot.name: n for slot in SLOTS if (n := _gate(slot.asked).narrow(low)) is not None}
+    possible_in = Gate.possible_in
     for i, t in enumerate(turns):
         text = t.text or ""
         if t.speaker == "customer":
-            for slot in SLOTS:
-                if slot.given.search(text):
+            lw = gate_text(text) if gives else None
+            for slot, narrowed in gives:
+                if possible_in(lw, narrowed) and slot.given.search(text):
                     given[slot.name] = i
         elif t.speaker == "agent" and given:
+            lw = gate_text(text)
             for slot in SLOTS:
                 if slot.name not in given:
+                    continue
+                narrowed = asks.get(slot.name)
+                if narrowed is None or not possible_in(lw, narrowed):
                     continue
                 m = slot.asked.search(text)
                 if not m:
@@ -323,6 +334,16 @@ def _reasked(turns: tuple[Turn, ...]) -> list[MarkerHit]:
                 out.append(_hit("REPEAT_INFO", f"reasked.{slot.name}", i, t, m.start(), m.end(),
                                 cited_turn=given[slot.name], slot=slot.name))
     return out
+
+
+_GATES: dict[re.Pattern[str], Gate] = {}
+
+
+def _gate(regex: re.Pattern[str]) -> Gate:
+    gate = _GATES.get(regex)
+    if gate is None:
+        gate = _GATES[regex] = Gate(regex)
+    return gate
 
 
 _WORD = re.compile(r"[a-z0-9']+")

@@ -205,7 +205,7 @@ class Gate:
     every match holds) replaces derivation for patterns it cannot handle.
     """
 
-    __slots__ = ("prefilter", "regex", "sets")
+    __slots__ = ("_tuples", "prefilter", "regex", "sets")
 
     def __init__(self, regex: re.Pattern[str], requires: Iterable[str] | None = None):
         self.regex = regex
@@ -213,6 +213,8 @@ class Gate:
             self.sets: tuple[frozenset[str], ...] = (_minimise(r.lower() for r in requires),)
         else:
             self.sets = required_literals(regex)
+        # Fewest strings first: the cheapest test, and often the one that fails.
+        self._tuples = tuple(sorted((tuple(sorted(x)) for x in self.sets), key=len))
         #: For patterns without literals: searched in the raw text (``possible_raw``).
         self.prefilter = None if self.sets else class_prefilter(regex)
 
@@ -222,8 +224,39 @@ class Gate:
     def possible(self, low: str | None) -> bool:
         if low is None:
             return True
-        for lits in self.sets:
-            if not any(map(low.__contains__, lits)):
+        contains = low.__contains__
+        for lits in self._tuples:
+            if not any(map(contains, lits)):
+                return False
+        return True
+
+    def narrow(self, low: str | None) -> tuple[tuple[str, ...], ...] | None:
+        """The sets cut down to the strings ``low`` holds (``None``: no match possible in it).
+
+        Test a long text (a whole ticket) once, then its parts (turns) with
+        ``possible_in(part, narrowed)``: only the strings the whole holds can
+        be in a part.
+        """
+        if low is None:
+            return self._tuples
+        out = []
+        contains = low.__contains__
+        for lits in self._tuples:
+            present = tuple(filter(contains, lits))
+            if not present:
+                return None
+            out.append(present)
+        return tuple(out)
+
+    @staticmethod
+    def possible_in(low: str | None, narrowed: tuple[tuple[str, ...], ...]) -> bool:
+        if low is None:
+            return True
+        for lits in narrowed:
+            if len(lits) == 1:
+                if lits[0] not in low:
+                    return False
+            elif not any(map(low.__contains__, lits)):
                 return False
         return True
 

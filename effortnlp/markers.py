@@ -420,6 +420,7 @@ class MarkerFinder:
         for rule, gate in self._regex_gates:
             if not gate.possible(low):
                 continue
+            possible = gate.possible
             pre = gate.prefilter
             if pre is not None and not pre.search(joined):
                 continue
@@ -428,7 +429,7 @@ class MarkerFinder:
             who = rule.speaker
             regex = rule.regex
             for (i, text, speaker), lw in zip(turns, lows, strict=True):
-                if (who == "any" or who == speaker) and gate.possible(lw):
+                if (who == "any" or who == speaker) and possible(lw):
                     if pre is not None and not pre.search(text):
                         continue
                     for m in regex.finditer(text):

@@ -190,3 +190,15 @@ def test_explicit_requires_key(tmp_path):
 def test_class_prefilter(pattern, flags, expected):
     got = class_prefilter(re.compile(pattern, flags))
     assert (got.pattern, got.flags & re.I) == expected if expected else got is None
+
+
+def test_detectors_equal_their_ungated_selves(finder, tickets, monkeypatch):
+    """Cross-turn detectors with literal gates give what they give with every search run."""
+    from effortnlp import detectors
+
+    rule_hits = [finder.rule_hits(t) for t in tickets]
+    fast = [_key(detectors.cross_turn_hits(t, h)) for t, h in zip(tickets, rule_hits, strict=True)]
+    monkeypatch.setattr(detectors, "gate_text", lambda text: None)  # gates then always say "possible"
+    slow = [_key(detectors.cross_turn_hits(t, h)) for t, h in zip(tickets, rule_hits, strict=True)]
+    assert fast == slow
+    assert sum(len(x) for x in fast) > 100
