@@ -45,7 +45,6 @@ from pathlib import Path
 from typing import Any
 
 import spacy
-from spacy.attrs import LOWER
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
@@ -204,6 +203,20 @@ class MarkerFinder:
             else:
                 self.matcher.add(rule.id, [list(rule.pattern or ())])
                 self._note_start(rule.pattern or ())
+        # Where a token pattern may start, found by one PhraseMatcher call per
+        # Doc: its start word, followed by an allowed second word when every
+        # pattern starting with that word needs one.
+        self.start_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        if self._matcher_starts:
+            strings = self.nlp.vocab.strings
+            phrases: set[tuple[str, ...]] = set()
+            for w in self._matcher_starts:
+                options = self._start_checks.get(strings.add(w), [()])
+                if any(not checks or checks[0][1] for checks in options):
+                    phrases.add((w,))
+                else:
+                    phrases.update((w, strings[h]) for checks in options for h in checks[0][0])
+            self.start_matcher.add("__start__", [Doc(self.nlp.vocab, words=list(p)) for p in sorted(phrases)])
 
     def _phrase_doc(self, phrase: str) -> Doc:
         """A Doc for a pattern phrase, tokenised exactly as the tokenizer would.
@@ -297,20 +310,18 @@ class MarkerFinder:
         if self._matcher_starts is None:
             yield from self.matcher(doc)
             return
-        # The start words, found by their LOWER hashes on the Doc's array
-        # instead of a Python loop creating every Token.
-        hashes = self._start_hashes
-        if hashes is None or len(hashes) != len(self._matcher_starts):
-            strings = self.nlp.vocab.strings
-            hashes = self._start_hashes = frozenset(strings.add(w) for w in self._matcher_starts)
+        # The start words (with their second word where one is required),
+        # found by the start PhraseMatcher instead of a loop over the tokens.
         window = 12
-        lowers = doc.to_array(LOWER).tolist()
-        n = len(lowers)
+        starts = self.start_matcher(doc)
+        if not starts:
+            return
+        n = len(doc)
         start_checks = self._start_checks
-        for i in [i for i, h in enumerate(lowers) if h in hashes]:
-            for checks in start_checks.get(lowers[i], ((),)):
+        for i in sorted({s for _, s, _ in starts}):
+            for checks in start_checks.get(doc[i].lower, ((),)):
                 for j, (allowed, num) in enumerate(checks, i + 1):
-                    if j >= n or (lowers[j] not in allowed and not (num and doc[j].like_num)):
+                    if j >= n or (doc[j].lower not in allowed and not (num and doc[j].like_num)):
                         break
                 else:
                     break  # this pattern may match here

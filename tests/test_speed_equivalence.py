@@ -202,3 +202,25 @@ def test_detectors_equal_their_ungated_selves(finder, tickets, monkeypatch):
     slow = [_key(detectors.cross_turn_hits(t, h)) for t, h in zip(tickets, rule_hits, strict=True)]
     assert fast == slow
     assert sum(len(x) for x in fast) > 100
+
+
+def test_token_matches_equal_plain_windows(finder, tickets):
+    """The start PhraseMatcher and next-token checks only skip windows where no pattern matches."""
+    starts = finder._matcher_starts
+    assert starts
+    n = 0
+    for ticket in tickets:
+        for turn in ticket.turns:
+            if not turn.text:
+                continue
+            doc = finder.tokenizer(turn.text.replace("\u2019", "'"))
+            plain = [
+                (key, tok.i, tok.i + e)
+                for tok in doc
+                if tok.lower_ in starts
+                for key, s, e in finder.matcher(doc[tok.i : tok.i + 12])
+                if s == 0
+            ]
+            assert list(finder._token_matches(doc)) == plain, turn.text
+            n += len(plain)
+    assert n > 20
