@@ -25,6 +25,7 @@ under ``crossturn.``.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -307,23 +308,20 @@ def _reasked(turns: tuple[Turn, ...]) -> list[MarkerHit]:
     out: list[MarkerHit] = []
     # Literal gates (effortnlp.gates): a search is skipped only where it cannot match.
     low = gate_text("\n".join(t.text or "" for t in turns))
-    gives = [(slot, n) for slot in SLOTS if (n := _gate(slot.given).narrow(low)) is not None]
-    asks = {slot.name: n for slot in SLOTS if (n := _gate(slot.asked).narrow(low)) is not None}
-    possible_in = Gate.possible_in
+    gives = [(slot, g) for slot in SLOTS if (g := _gate(slot.given)).possible(low)]
     for i, t in enumerate(turns):
         text = t.text or ""
         if t.speaker == "customer":
             lw = gate_text(text) if gives else None
-            for slot, narrowed in gives:
-                if possible_in(lw, narrowed) and slot.given.search(text):
+            for slot, gate in gives:
+                if gate.possible(lw) and slot.given.search(text):
                     given[slot.name] = i
         elif t.speaker == "agent" and given:
             lw = gate_text(text)
             for slot in SLOTS:
                 if slot.name not in given:
                     continue
-                narrowed = asks.get(slot.name)
-                if narrowed is None or not possible_in(lw, narrowed):
+                if not _gate(slot.asked).possible(lw):
                     continue
                 m = slot.asked.search(text)
                 if not m:
@@ -376,7 +374,15 @@ def _stem(w: str) -> str:
 
 
 def _content(text: str) -> set[str]:
-    return {_stem(w) for w in _WORD.findall(text.lower()) if len(w) >= 4 and w not in _STOP and not w.isdigit()}
+    words = set(map(_content_word, set(_WORD.findall(text.lower()))))
+    words.discard(None)
+    return words  # type: ignore[return-value]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _content_word(w: str) -> str | None:
+    """The stem of a content word; None for short words, stop words and numbers."""
+    return _stem(w) if len(w) >= 4 and w not in _STOP and not w.isdigit() else None
 
 
 def _reasked_content(turns: tuple[Turn, ...], min_overlap: int = 2) -> list[MarkerHit]:
@@ -392,7 +398,7 @@ def _reasked_content(turns: tuple[Turn, ...], min_overlap: int = 2) -> list[Mark
         if t.speaker == "customer":
             for w in _content(text):
                 seen[w] = i
-        elif t.speaker == "agent" and seen:
+        elif t.speaker == "agent" and seen and "?" in text:  # every _SENT match ends in "?"
             for m in _SENT.finditer(text):
                 q = m.group(0).strip()
                 if not _CHECK_Q.search(q):

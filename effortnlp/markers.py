@@ -410,8 +410,12 @@ class MarkerFinder:
         spans: dict[int, list[_Span]] = {}
         self._regex_spans(turns, spans)
         hits: list[MarkerHit] = []
+        tokenizer = self.tokenizer
         for i, text, speaker in turns:
-            found = self._turn_token_spans(text, speaker)
+            if len(text) <= MAX_CHUNK_CHARS:
+                found = self._spans(tokenizer(text.replace("\u2019", "'")), speaker)
+            else:
+                found = self._turn_token_spans(text, speaker)
             if i in spans:
                 found = spans[i] + found
             if found:

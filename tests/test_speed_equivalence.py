@@ -224,3 +224,17 @@ def test_token_matches_equal_plain_windows(finder, tickets):
             assert list(finder._token_matches(doc)) == plain, turn.text
             n += len(plain)
     assert n > 20
+
+
+def test_content_words_equal_the_plain_set_comprehension(tickets):
+    from effortnlp import detectors
+
+    def plain(text):  # what detectors._content computed before the per-word cache
+        return {
+            detectors._stem(w)
+            for w in detectors._WORD.findall(text.lower())
+            if len(w) >= 4 and w not in detectors._STOP and not w.isdigit()
+        }
+
+    texts = [t.text[:5000] for tk in tickets for t in tk.turns if t.text]
+    assert all(detectors._content(x) == plain(x) for x in texts)
