@@ -187,7 +187,11 @@ class MarkerFinder:
         self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.matcher = Matcher(self.nlp.vocab)
         self._matcher_starts: set[str] | None = set()
-        self._start_checks: dict[int, list[tuple[tuple[frozenset[int], bool], ...]]] = {}
+        #: start word hash -> [(rule id, checks on the next tokens)] of the patterns starting with it
+        self._start_checks: dict[int, list[tuple[str, tuple[tuple[frozenset[int], bool], ...]]]] = {}
+        #: Matchers holding only some of the token patterns (those that can match at a window).
+        self._sub_matchers: dict[tuple[str, ...], Matcher] = {}
+        self._token_rules: dict[str, list[dict[str, Any]]] = {}
         self._start_hashes: frozenset[int] | None = None
         self._regex_rules: list[Rule] = []
         self._regex_gates: list[tuple[Rule, Gate]] = []
@@ -202,7 +206,8 @@ class MarkerFinder:
                 self.phrase_matcher.add(rule.id, [self._phrase_doc(p) for p in rule.phrases])
             else:
                 self.matcher.add(rule.id, [list(rule.pattern or ())])
-                self._note_start(rule.pattern or ())
+                self._token_rules[rule.id] = list(rule.pattern or ())
+                self._note_start(rule.pattern or (), rule.id)
         # Where a token pattern may start, found by one PhraseMatcher call per
         # Doc: its start word, followed by an allowed second word when every
         # pattern starting with that word needs one.
@@ -211,11 +216,11 @@ class MarkerFinder:
             strings = self.nlp.vocab.strings
             phrases: set[tuple[str, ...]] = set()
             for w in self._matcher_starts:
-                options = self._start_checks.get(strings.add(w), [()])
-                if any(not checks or checks[0][1] for checks in options):
+                options = self._start_checks.get(strings.add(w), [("", ())])
+                if any(not checks or checks[0][1] for _, checks in options):
                     phrases.add((w,))
                 else:
-                    phrases.update((w, strings[h]) for checks in options for h in checks[0][0])
+                    phrases.update((w, strings[h]) for _, checks in options for h in checks[0][0])
             self.start_matcher.add("__start__", [Doc(self.nlp.vocab, words=list(p)) for p in sorted(phrases)])
 
     def _phrase_doc(self, phrase: str) -> Doc:
@@ -235,7 +240,7 @@ class MarkerFinder:
             words.extend(toks)
         return Doc(self.nlp.vocab, words=words)
 
-    def _note_start(self, pattern: Iterable[dict[str, Any]]) -> None:
+    def _note_start(self, pattern: Iterable[dict[str, Any]], rule_id: str = "") -> None:
         """Remember which lower-cased words a token pattern can start with.
 
         A pattern whose first token is not a fixed word (or set of words)
@@ -280,7 +285,7 @@ class MarkerFinder:
                 checks.append((this[0] | after[0], this[1] or after[1]))
             break
         for w in words:
-            self._start_checks.setdefault(strings.add(w), []).append(tuple(checks))
+            self._start_checks.setdefault(strings.add(w), []).append((rule_id, tuple(checks)))
 
     @classmethod
     def shared(cls, pattern_dir: str | Path | None = None) -> MarkerFinder:
@@ -319,18 +324,38 @@ class MarkerFinder:
         n = len(doc)
         start_checks = self._start_checks
         for i in sorted({s for _, s, _ in starts}):
-            for checks in start_checks.get(doc[i].lower, ((),)):
-                for j, (allowed, num) in enumerate(checks, i + 1):
-                    if j >= n or (doc[j].lower not in allowed and not (num and doc[j].like_num)):
-                        break
-                else:
-                    break  # this pattern may match here
+            options = start_checks.get(doc[i].lower)
+            if options is None:
+                matcher = self.matcher
             else:
-                continue  # none can: skip the window
+                ids: list[str] = []
+                for rule_id, checks in options:
+                    for j, (allowed, num) in enumerate(checks, i + 1):
+                        if j >= n or (doc[j].lower not in allowed and not (num and doc[j].like_num)):
+                            break
+                    else:
+                        ids.append(rule_id)  # this pattern may match here
+                if not ids:
+                    continue  # none can: skip the window
+                matcher = self._sub_matcher(tuple(ids))
             span = doc[i : i + window]
-            for key, s, e in self.matcher(span):
+            for key, s, e in matcher(span):
                 if s == 0:  # only matches anchored at the start word
                     yield key, i + s, i + e
+
+    def _sub_matcher(self, ids: tuple[str, ...]) -> Matcher:
+        """A Matcher with only these token patterns (the cost of a call grows with the patterns)."""
+        matcher = self._sub_matchers.get(ids)
+        if matcher is None:
+            if set(ids) == set(self._token_rules):
+                matcher = self.matcher
+            else:
+                matcher = Matcher(self.nlp.vocab)
+                for rule_id in self._token_rules:  # in rule order, like the full matcher
+                    if rule_id in ids:
+                        matcher.add(rule_id, [self._token_rules[rule_id]])
+            self._sub_matchers[ids] = matcher
+        return matcher
 
     def turn_hits(self, text: str, speaker: str, turn: int) -> list[MarkerHit]:
         """Rule hits in one turn's text, negatives applied."""
