@@ -456,24 +456,37 @@ class MarkerFinder:
         """
         joined = "\n".join(t[1] for t in turns)
         low = gate_text(joined)
-        lows: list[str | None] | None = None
+        active: dict[str, list[tuple[Rule, tuple[tuple[str, ...], ...], re.Pattern[str] | None]]] = {
+            "customer": [],
+            "agent": [],
+        }
         for rule, gate in self._regex_gates:
             if not gate.possible(low):
                 continue
-            possible = gate.possible
             pre = gate.prefilter
             if pre is not None and not pre.search(joined):
                 continue
-            if lows is None:
-                lows = _turn_lows(turns, low)
-            who = rule.speaker
-            regex = rule.regex
-            for (i, text, speaker), lw in zip(turns, lows, strict=True):
-                if (who == "any" or who == speaker) and possible(lw):
-                    if pre is not None and not pre.search(text):
+            entry = (rule, gate.narrow(None) or (), pre)
+            for who in ("customer", "agent"):
+                if rule.speaker == "any" or rule.speaker == who:
+                    active[who].append(entry)
+        if not active["customer"] and not active["agent"]:
+            return
+        for (i, text, speaker), lw in zip(turns, _turn_lows(turns, low), strict=True):
+            contains = lw.__contains__ if lw is not None else None
+            for rule, sets, pre in active[speaker]:
+                if contains is not None:
+                    for lits in sets:
+                        if not any(map(contains, lits)):
+                            break
+                    else:
+                        lits = ()
+                    if lits:  # a set with none of its strings in the turn
                         continue
-                    for m in regex.finditer(text):
-                        spans.setdefault(i, []).append(_Span(rule, m.start(), m.end()))
+                if pre is not None and not pre.search(text):
+                    continue
+                for m in rule.regex.finditer(text):
+                    spans.setdefault(i, []).append(_Span(rule, m.start(), m.end()))
 
     def _turn_token_spans(self, text: str, speaker: str) -> list[_Span]:
         """Phrase and token matches of one turn, tokenized on its own (in windows if long)."""
