@@ -85,7 +85,8 @@ def _is_digit(op, av) -> bool:
 
 
 def _strength(lits: frozenset[str]) -> tuple[int, int]:
-    return (min(len(x) for x in lits), -len(lits))
+    """Longer strings are rarer; "a digit" counts as a three-letter string (rarer than "st")."""
+    return (min(3 if x in _DIGITS else len(x) for x in lits), -len(lits))
 
 
 def _minimise(lits: Iterable[str]) -> frozenset[str]:
