@@ -130,6 +130,7 @@ class ScoreSpec:
     input_format: str | None = None
     columns: tuple[tuple[str, str], ...] = ()
     chunk_size: int = CHUNK_TICKETS
+    redact: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -139,6 +140,7 @@ class ScoreSpec:
             "input_format": self.input_format,
             "columns": [list(c) for c in self.columns],
             "chunk_size": self.chunk_size,
+            "redact": self.redact,
         }
 
 
@@ -162,7 +164,12 @@ def score_tickets(tickets: list[Ticket], spec: ScoreSpec) -> list[dict[str, Any]
     if not tickets:
         return []
     analyzer = get_analyzer(spec.model_path, spec.prior)
-    return [r.to_row(top=spec.top) for r in analyzer.score_many(tickets)]
+    results = analyzer.score_many(tickets)
+    if spec.redact:
+        from .redact import redact_result
+
+        results = [redact_result(r, t) for r, t in zip(results, tickets, strict=True)]
+    return [r.to_row(top=spec.top) for r in results]
 
 
 # ------------------------------------------------------------------ work units

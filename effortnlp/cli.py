@@ -211,13 +211,15 @@ def progress(total: int | None, quiet: bool, desc: str):
     help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a LocalCluster).",
 )
 @click.option("--chunk-size", default=500, hidden=True, type=click.IntRange(min=1))
+@redact_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 def score(input_path, output, errors_path, model_path, prior, top, n_process, resume, engine,
-          scheduler, chunk_size, quiet, input_format, **kwargs):
+          scheduler, chunk_size, redact, quiet, input_format, **kwargs):
     """Score every ticket in INPUT into one row per ticket.
 
     Columns: ticket_id, ces, band, p_high, one count per marker, drivers
-    (JSON list of the top drivers), empty. Bad input rows are written to the
+    (JSON list of the top drivers, each with its contribution in CES points
+    and the first quote of its evidence with the turn number), empty. Bad input rows are written to the
     errors file with their line number; nothing is dropped silently. Output is
     written atomically; an interrupted run continues with --resume.
     """
@@ -228,7 +230,7 @@ def score(input_path, output, errors_path, model_path, prior, top, n_process, re
         errors_path = _errors_path_for(output)
     spec = ScoreSpec(
         model_path=model_path, prior=prior, top=top, input_format=input_format,
-        columns=tuple(sorted(cols.items())), chunk_size=chunk_size,
+        columns=tuple(sorted(cols.items())), chunk_size=chunk_size, redact=redact,
     )
     try:
         if engine == "dask":

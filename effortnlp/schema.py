@@ -26,6 +26,9 @@ SPEAKERS: tuple[str, ...] = ("customer", "agent", "system")
 #: Targets a CHANNEL_SWITCH hit can carry in ``detail["target"]``.
 CHANNEL_TARGETS: tuple[str, ...] = ("dm", "phone", "email", "web", "chat", "store", "other")
 
+#: Longest quote kept in a scored row's ``drivers`` cell.
+QUOTE_CHARS = 120
+
 #: Effort bands, from the CES 2.0 scale (7 = effortless).
 BANDS: tuple[str, ...] = ("low", "medium", "high")
 
@@ -147,6 +150,16 @@ class Driver:
     hits: tuple[MarkerHit, ...] = ()
     description: str = ""
 
+    def to_cell(self) -> dict[str, Any]:
+        """The compact form in a scored row: name, contribution and the first quote."""
+        cell: dict[str, Any] = {"name": self.name, "contribution": round(self.contribution, 3)}
+        if self.hits:
+            hit = self.hits[0]
+            quote = " ".join(hit.text.split())
+            cell["turn"] = hit.turn
+            cell["quote"] = quote if len(quote) <= QUOTE_CHARS else quote[: QUOTE_CHARS - 1] + "…"
+        return cell
+
     def to_dict(self, *, evidence: bool = True) -> dict[str, Any]:
         d: dict[str, Any] = {
             "name": self.name,
@@ -192,11 +205,7 @@ class EffortResult:
         for label in MARKERS:
             row[marker_column(label)] = int(self.counts.get(label, 0))
         row["drivers"] = json.dumps(
-            [
-                {"name": d.name, "contribution": round(d.contribution, 3)}
-                for d in self.drivers[:top]
-            ],
-            separators=(",", ":"),
+            [d.to_cell() for d in self.drivers[:top]], separators=(",", ":"), ensure_ascii=False
         )
         row["empty"] = self.empty
         return row

@@ -166,3 +166,24 @@ def test_train_evaluate_info_round_trip(tmp_path):
 
     result = run("info", model)
     assert result.exit_code == 0 and "files verified" in result.output
+
+
+def test_score_rows_quote_evidence_and_redact_masks_it(tmp_path):
+    dump = tmp_path / "pii.jsonl"
+    ticket = {
+        "ticket_id": "P1",
+        "turns": [
+            {"speaker": "customer", "text": "Third time I'm writing about this."},
+            {"speaker": "agent", "text": "Sorry. I'll pass this to our billing team."},
+            {"speaker": "agent", "text": "We cannot do refunds here, email jo.smith@example.com and they will sort it."},
+        ],
+    }
+    dump.write_text(json.dumps(ticket) + "\n")
+    plain, masked = tmp_path / "plain.csv", tmp_path / "masked.csv"
+    assert run("score", dump, "-o", plain, "--prior", "-q", "--top", "9").exit_code == 0
+    assert run("score", dump, "-o", masked, "--prior", "-q", "--top", "9", "--redact").exit_code == 0
+    cells = json.loads(next(csv.DictReader(plain.open()))["drivers"])
+    assert {"turn", "quote"} <= set(next(c for c in cells if c["name"] == "transfer"))
+    assert "jo.smith@example.com" in plain.read_text()
+    assert "jo.smith@example.com" not in masked.read_text()
+    assert "[EMAIL]" in masked.read_text()

@@ -103,16 +103,13 @@ def test_unresolved_when_customer_still_complains(finder):
     assert hits and hits[0].rule_id == "crossturn.unresolved_open_end"
 
 
-def test_long_ticket_is_fast(finder):
-    import time
-
+def test_long_ticket_is_handled(finder):
+    # Speed is measured by `make bench`, not asserted here.
     turns = []
     for i in range(2000):
         turns.append(C(f"order number {100000 + i} still not here, any update?"))
         turns.append(A("Could you share your order number please?", name=f"agent{i % 3}"))
-    start = time.perf_counter()
     hits = finder.find(ticket(*turns))
-    assert time.perf_counter() - start < 10
     assert any(h.label == "REPEAT_INFO" for h in hits)
 
 

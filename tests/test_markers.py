@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -248,12 +247,6 @@ def test_expanded_phrase_budget():
     assert total <= PHRASE_BUDGET, f"{total} expanded phrases; split long alternations or use a token pattern"
 
 
-def test_finder_builds_quickly():
-    start = time.perf_counter()
-    MarkerFinder(detectors=False)
-    assert time.perf_counter() - start < 3.0  # ~0.5 s on a dev machine; loose for CI
-
-
 def test_token_patterns_start_with_fixed_words():
     for r in load_rules():
         if r.pattern:
@@ -314,3 +307,22 @@ def test_repeat_contact_families_2(finder, speaker, text):
 @pytest.mark.parametrize(("speaker", "text"), REPEAT_CONTACT_NEGATIVES_2)
 def test_repeat_contact_negatives_2(finder, speaker, text):
     assert "REPEAT_CONTACT" not in labels(finder, text, speaker)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hi Nora,\n\nThank you for contacting Volt & Co.\n\nI'm sorry to hear that.",
+        "Sincerely,\nBeatriz\nVolt & Co Customer Relations Team",
+        "Kind regards,\nSam\nAcme Billing Department",
+        "Thanks for calling Northwind, how can I help?",
+    ],
+)
+def test_company_greetings_and_titlecase_signatures_are_not_transfers(text):
+    hits = MarkerFinder.shared().turn_hits(text, "agent", 1)
+    assert not [h for h in hits if h.label == "TRANSFER"], hits
+
+
+def test_a_transfer_sentence_on_its_own_line_still_counts():
+    hits = MarkerFinder.shared().turn_hits("Thanks for waiting.\nI'll pass this to our billing team.", "agent", 1)
+    assert [h for h in hits if h.label == "TRANSFER"]
