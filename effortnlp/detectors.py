@@ -283,7 +283,9 @@ def _agent_changes(turns: tuple[Turn, ...]) -> list[MarkerHit]:
     seen_agent = False
     intro_names: set[str] = set()
     for i, t in enumerate(turns):
-        if t.speaker != "agent":
+        # A bot handing the chat to the first human is how a chat starts, not a
+        # hand-off of the issue between people: bots neither count nor reset.
+        if t.speaker != "agent" or t.is_bot:
             continue
         name = (t.agent_name or "").strip() or None
         if name and last_name and name.casefold() != last_name.casefold():

@@ -502,6 +502,11 @@ class MarkerFinder:
     def find(self, ticket: Ticket) -> list[MarkerHit]:
         """All hits in a ticket, ordered by turn then position."""
         hits = self.rule_hits(ticket)
+        bots = {i for i, t in enumerate(ticket.turns) if t.is_bot}
+        if bots:
+            # A bot routing the chat to a person ("connecting you with an agent")
+            # is how a chat starts, not a hand-off of the issue.
+            hits = [h for h in hits if not (h.label == "TRANSFER" and h.turn in bots)]
         if self.detectors:
             from .detectors import cross_turn_hits
 

@@ -226,3 +226,28 @@ def test_declining_more_help_after_a_fix_is_not_unresolved(closing):
         ),
     )
     assert not [h for h in MarkerFinder.shared().find(ticket) if h.label == "UNRESOLVED"]
+
+
+def test_bot_handing_over_to_the_first_person_is_not_a_transfer():
+    t = Ticket(
+        "b",
+        (
+            Turn("agent", "Hi, I'm the virtual assistant. Let me connect you to an agent.", agent_name="Max", is_bot=True),
+            Turn("customer", "My bill is wrong."),
+            Turn("agent", "Hi there! Sam here, thanks for contacting us.", agent_name="Sam"),
+            Turn("agent", "I've corrected the bill.", agent_name="Sam"),
+        ),
+    )
+    assert not [h for h in MarkerFinder.shared().find(t) if h.label == "TRANSFER"]
+
+
+def test_person_to_person_change_after_a_bot_is_still_a_transfer():
+    t = Ticket(
+        "b2",
+        (
+            Turn("agent", "Connecting you with an agent.", agent_name="Max", is_bot=True),
+            Turn("agent", "Sam here.", agent_name="Sam"),
+            Turn("agent", "Priya from billing here.", agent_name="Priya"),
+        ),
+    )
+    assert [h.rule_id for h in MarkerFinder.shared().find(t) if h.label == "TRANSFER"] == ["crossturn.agent_change"]
