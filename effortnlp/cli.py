@@ -462,6 +462,8 @@ def train(input_path, labels_path, label_col, label_id_col, label_kind, output, 
     cols = column_options(kwargs)
     joined, labels = _labelled(input_path, input_format, cols, labels_path, label_col, label_id_col,
                                label_kind)
+    if not quiet and not sys.stderr.isatty():
+        click.echo(f"featurizing {len(joined.tickets)} tickets, then {cv}-fold cross-validation…", err=True)
     with progress(len(joined.tickets), quiet, "featurizing") as bar:
         model, report = train_model(joined.tickets, joined.labels, label_kind=labels.kind, seed=seed,
                                     cv=cv, on_progress=bar.update)
