@@ -267,3 +267,82 @@ class Gate:
 
     def __repr__(self) -> str:
         return f"Gate({self.regex.pattern[:40]!r}, sets={[sorted(s) for s in self.sets]})"
+
+
+# -- joining texts -------------------------------------------------------------
+#
+# A regex can search many texts joined into one (one call instead of one per
+# text) when no match can cross, or notice, the separator: ``join_separator``
+# picks a one-character separator ``c`` (``"\x00"`` or ``"\n"``) such that
+#
+# - no character-consuming item of the pattern (lookarounds included) can
+#   match ``c``: a match, a lookahead or a lookbehind then stops at the
+#   separator exactly as it stops at the end or start of a text, and no match
+#   can start on it;
+# - the pattern cannot match the empty string (an empty match could sit on
+#   the separator);
+# - its anchors behave at the separator as at a text's ends: ``\b``/``\B``
+#   always (``c`` is not a word character); ``^``/``$`` only with
+#   ``re.MULTILINE`` and ``c == "\n"``; ``\A``/``\Z`` and non-multiline
+#   ``^``/``$`` never;
+# - nothing else (backreferences, conditionals) appears.
+#
+# Then ``finditer`` over the joined text finds, in each text, exactly the
+# matches it finds in that text alone (offsets shifted).
+
+_JOIN_SEPARATORS = ("\x00", "\n")
+_LEAVES = (_c.LITERAL, _c.NOT_LITERAL, _c.ANY, _c.IN)
+_MULTILINE_ANCHORS = (_c.AT_BEGINNING, _c.AT_END)
+
+
+def _leaf_matches(op, av, flags: int, ch: str) -> bool:
+    from re import _compiler  # type: ignore[attr-defined]
+
+    sub = _sre_parse.SubPattern(_sre_parse.State(), [(op, av)])
+    sub.state.flags = flags
+    return _compiler.compile(sub, flags).fullmatch(ch) is not None
+
+
+def _join_safe(items, flags: int, ch: str) -> bool:
+    for op, av in items:
+        if op is _c.SUBPATTERN:
+            _, add, delete, body = av
+            if not _join_safe(body, (flags | add) & ~delete, ch):
+                return False
+        elif op in _REPEATS:
+            if not _join_safe(av[2], flags, ch):
+                return False
+        elif op is _c.BRANCH:
+            if not all(_join_safe(alt, flags, ch) for alt in av[1]):
+                return False
+        elif op in (_c.ASSERT, _c.ASSERT_NOT):
+            if not _join_safe(av[1], flags, ch):
+                return False
+        elif _ATOMIC is not None and op is _ATOMIC:
+            if not _join_safe(av, flags, ch):
+                return False
+        elif op is _c.AT:
+            if av in (_c.AT_BOUNDARY, _c.AT_NON_BOUNDARY):
+                continue
+            if not (av in _MULTILINE_ANCHORS and flags & re.MULTILINE and ch == "\n"):
+                return False
+        elif op in _LEAVES:
+            if _leaf_matches(op, av, flags, ch):
+                return False
+        else:
+            return False
+    return True
+
+
+def join_separator(pattern: re.Pattern[str]) -> str | None:
+    """A separator that texts can be joined with for one search of ``pattern``, or ``None``."""
+    try:
+        tree = _sre_parse.parse(pattern.pattern, pattern.flags)
+        if tree.getwidth()[0] < 1:
+            return None
+        for ch in _JOIN_SEPARATORS:
+            if _join_safe(list(tree), tree.state.flags, ch):
+                return ch
+    except Exception:  # noqa: BLE001 - anything unexpected: search text by text
+        return None
+    return None

@@ -38,6 +38,7 @@ import functools
 import itertools
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -48,7 +49,7 @@ import spacy
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
-from .gates import Gate, gate_text
+from .gates import Gate, gate_text, join_separator
 from .schema import MARKERS, MarkerHit, Ticket
 
 NEGATIVE = "NOT"
@@ -195,6 +196,10 @@ class MarkerFinder:
         self._start_hashes: frozenset[int] | None = None
         self._regex_rules: list[Rule] = []
         self._regex_gates: list[tuple[Rule, Gate]] = []
+        #: rule id -> the separator its turns can be joined with for one search (None: turn by turn)
+        self._join_sep: dict[str, str | None] = {}
+        #: rule id -> (the strongest literal set, found in a ticket by str.find; the other sets)
+        self._find_sets: dict[str, tuple[tuple[str, ...], list[tuple[str, ...]]]] = {}
         self._word_tokens: dict[str, list[str]] = {}
         for rule in self.rules:
             key = self.nlp.vocab.strings.add(rule.id)
@@ -202,6 +207,11 @@ class MarkerFinder:
             if rule.regex is not None:
                 self._regex_rules.append(rule)
                 self._regex_gates.append((rule, Gate(rule.regex, rule.requires)))
+                self._join_sep[rule.id] = join_separator(rule.regex)
+                gate = self._regex_gates[-1][1]
+                if gate.sets:
+                    strongest = tuple(sorted(gate.sets[0]))
+                    self._find_sets[rule.id] = (strongest, [t for t in gate._tuples if t != strongest])
             elif rule.phrases:
                 self.phrase_matcher.add(rule.id, [self._phrase_doc(p) for p in rule.phrases])
             else:
@@ -448,45 +458,67 @@ class MarkerFinder:
         return hits
 
     def _regex_spans(self, turns: list[tuple[int, str, str]], spans: dict[int, list[_Span]]) -> None:
-        """Regex rule matches, searched only in turns that hold the rule's required literals.
+        """Regex rule matches, appended to ``spans`` per turn in rule order.
 
-        The gate is tested on the whole (lower-cased, newline-joined) ticket
-        first, then on each turn the rule applies to. A rule without required
-        literals may have a class prefilter (``[A-Z]{3}``) tested the same way.
+        A rule runs over the turns of its speaker (all turns for ``any``),
+        seen as one group: their texts joined by newlines, lower-cased once.
+
+        - A rule with required literals (``effortnlp.gates``) first tests the
+          group, then finds the turns holding a string of its strongest set
+          with a few ``str.find`` calls on the group text (cheaper than
+          testing every turn), tests those turns' other sets, and searches
+          only the turns that pass.
+        - A rule without literals whose matches cannot cross a separator
+          (``effortnlp.gates.join_separator``) is searched once over the
+          group's texts joined with that separator, the matches mapped back to
+          turns by offset.
+        - Otherwise (or when the group text cannot be gated) turn by turn.
         """
-        joined = "\n".join(t[1] for t in turns)
-        low = gate_text(joined)
-        active: dict[str, list[tuple[Rule, tuple[tuple[str, ...], ...], re.Pattern[str] | None]]] = {
-            "customer": [],
-            "agent": [],
-        }
+        groups: dict[str, _Group] = {}
         for rule, gate in self._regex_gates:
+            who = rule.speaker
+            group = groups.get(who)
+            if group is None:
+                group = groups[who] = _Group(turns, who)
+            if not group.index:
+                continue
+            low = group.low
             if not gate.possible(low):
                 continue
             pre = gate.prefilter
-            if pre is not None and not pre.search(joined):
+            if pre is not None and not pre.search(group.text):
                 continue
-            entry = (rule, gate.narrow(None) or (), pre)
-            for who in ("customer", "agent"):
-                if rule.speaker == "any" or rule.speaker == who:
-                    active[who].append(entry)
-        if not active["customer"] and not active["agent"]:
-            return
-        for (i, text, speaker), lw in zip(turns, _turn_lows(turns, low), strict=True):
-            contains = lw.__contains__ if lw is not None else None
-            for rule, sets, pre in active[speaker]:
-                if contains is not None:
-                    for lits in sets:
-                        if not any(map(contains, lits)):
-                            break
-                    else:
-                        lits = ()
-                    if lits:  # a set with none of its strings in the turn
+            finditer = rule.regex.finditer
+            index, starts, texts = group.index, group.starts, group.texts
+            if low is not None and gate.sets:
+                strongest, others = self._find_sets[rule.id]
+                for k in _turns_holding(low, starts, group.ends, strongest):
+                    if others:
+                        lw = low[starts[k] : group.ends[k]]
+                        if not all(any(map(lw.__contains__, lits)) for lits in others):
+                            continue
+                    text = texts[k]
+                    if pre is not None and not pre.search(text):
                         continue
+                    for m in finditer(text):
+                        spans.setdefault(index[k], []).append(_Span(rule, m.start(), m.end()))
+                continue
+            sep = self._join_sep[rule.id]
+            if sep is not None and not gate.sets:
+                joined = group.joined(sep)
+                for m in finditer(joined):
+                    s = m.start()
+                    k = bisect_right(starts, s) - 1
+                    off = starts[k]
+                    spans.setdefault(index[k], []).append(_Span(rule, s - off, m.end() - off))
+                continue
+            for k, text in enumerate(texts):
+                if low is None and not gate.possible(gate_text(text)):
+                    continue
                 if pre is not None and not pre.search(text):
                     continue
-                for m in rule.regex.finditer(text):
-                    spans.setdefault(i, []).append(_Span(rule, m.start(), m.end()))
+                for m in finditer(text):
+                    spans.setdefault(index[k], []).append(_Span(rule, m.start(), m.end()))
 
     def _turn_token_spans(self, text: str, speaker: str) -> list[_Span]:
         """Phrase and token matches of one turn, tokenized on its own (in windows if long)."""
@@ -561,17 +593,57 @@ def _min_one(op: str) -> bool:
     return bool(m) and int(m.group(1)) >= 1
 
 
-def _turn_lows(turns: list[tuple[int, str, str]], low: str | None) -> list[str | None]:
-    """Each turn's gate text: slices of the joined one, or each its own if that was not gateable."""
-    if low is None:
-        return [gate_text(t[1]) for t in turns]
-    out: list[str | None] = []
-    pos = 0
-    for t in turns:
-        n = len(t[1])
-        out.append(low[pos : pos + n])
-        pos += n + 1
-    return out
+class _Group:
+    """The turns one speaker's rules run on: texts, turn numbers, offsets in the newline-joined text."""
+
+    __slots__ = ("_low", "ends", "index", "starts", "text", "texts")
+
+    def __init__(self, turns: list[tuple[int, str, str]], who: str):
+        if who == "any":
+            self.texts = [t[1] for t in turns]
+            self.index = [t[0] for t in turns]
+        else:
+            self.texts = [t[1] for t in turns if t[2] == who]
+            self.index = [t[0] for t in turns if t[2] == who]
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        pos = 0
+        for text in self.texts:
+            self.starts.append(pos)
+            pos += len(text)
+            self.ends.append(pos)
+            pos += 1
+        self.text = "\n".join(self.texts)
+        self._low: str | None | bool = False
+
+    @property
+    def low(self) -> str | None:
+        if self._low is False:
+            self._low = gate_text(self.text)
+        return self._low  # type: ignore[return-value]
+
+    def joined(self, sep: str) -> str:
+        return self.text if sep == "\n" else sep.join(self.texts)
+
+
+def _turns_holding(low: str, starts: list[int], ends: list[int], lits: tuple[str, ...]) -> list[int]:
+    """Positions (in ``starts``) of the turns whose slice of ``low`` holds one of ``lits``, in order."""
+    found: set[int] = set()
+    n = len(starts)
+    find = low.find
+    for lit in lits:
+        size = len(lit)
+        p = find(lit)
+        while p >= 0:
+            k = bisect_right(starts, p) - 1
+            if p + size <= ends[k]:
+                found.add(k)
+                if k + 1 >= n:
+                    break
+                p = find(lit, starts[k + 1])
+            else:
+                p = find(lit, p + 1)
+    return sorted(found)
 
 
 def _chunks(text: str, size: int) -> Iterator[str]:

@@ -238,3 +238,83 @@ def test_content_words_equal_the_plain_set_comprehension(tickets):
 
     texts = [t.text[:5000] for tk in tickets for t in tk.turns if t.text]
     assert all(detectors._content(x) == plain(x) for x in texts)
+
+
+# -- regex rules searched once over joined turns ----------------------------------
+
+JOIN_PATTERNS = [
+    (r"a\s*", 0), (r"\s+x", 0), (r"(?m)^\w+$", 0), (r"(?m)^[ \t]*team\b", re.I), (r"(?<=\s)x\w*", 0),
+    (r"(?<![@#\w])[A-Z]{3,}", 0), (r"x(?!\s)", 0), (r"x(?=.)", 0), (r"\bfoo\b", re.I), (r"[^a]{3}", 0),
+    (r"^x", 0), (r"x$", 0), (r"\Ax", 0), (r"a?", 0), (r"(a)\1", 0), (r"\W+", 0), (r".{2}", 0), (r"(?s).x", 0),
+    (r"\bon hold\b[^\n.!?]{0,20}", re.I), (r"\d[\d\s().-]{3,}\d", 0),
+]
+JOIN_TEXTS = ["x", "a", " x", "x ", "foo\nbar", "ABC def", "\x00x\x00", "a\x00", "\n", "team x", " team\n", "aa  ", "12 34\n56"]
+
+
+def _join_cases(tickets):
+    groups = [[t.text for t in tk.turns if t.text] for tk in tickets[:150]]
+    groups += [JOIN_TEXTS, JOIN_TEXTS[::-1], [a + b for a in JOIN_TEXTS for b in JOIN_TEXTS], _hand_texts()]
+    return [g for g in groups if g]
+
+
+def test_join_separator_finds_what_each_text_finds(finder, tickets):
+    """Where ``join_separator`` allows it, one search of the joined texts gives each text's matches."""
+    from bisect import bisect_right
+
+    from effortnlp.gates import join_separator
+
+    patterns = [re.compile(p, fl) for p, fl in JOIN_PATTERNS] + [r.regex for r, _ in finder._regex_gates]
+    joinable = 0
+    for rx in patterns:
+        sep = join_separator(rx)
+        if sep is None:
+            continue
+        joinable += 1
+        for texts in _join_cases(tickets):
+            per_text = [(k, m.start(), m.end()) for k, t in enumerate(texts) for m in rx.finditer(t)]
+            starts, pos = [], 0
+            for t in texts:
+                starts.append(pos)
+                pos += len(t) + 1
+            joined = []
+            for m in rx.finditer(sep.join(texts)):
+                k = bisect_right(starts, m.start()) - 1
+                joined.append((k, m.start() - starts[k], m.end() - starts[k]))
+            assert joined == per_text, (rx.pattern, sep, texts[:3])
+    assert joinable >= 12
+
+
+def test_join_separator_refuses(finder):
+    from effortnlp.gates import join_separator
+
+    for p in (r"^x", r"x$", r"\Ax", r"a?", r"(a)\1", r"\W+", r"[^a]{3}", r"(?s).x"):
+        assert join_separator(re.compile(p)) is None, p
+    assert join_separator(re.compile(r"(?m)^x")) == "\n"
+    assert join_separator(re.compile(r"a\s*")) == "\x00"
+
+
+def test_rule_hits_equal_per_turn_with_every_regex_path(tmp_path, tickets):
+    """Custom regex rules for every path of ``_regex_spans`` (found by literal, joined, turn by turn; any speaker)."""
+    rules = [
+        {"id": "a.lit", "label": "WAIT", "regex": r"\b(?:on hold|waited)\s+(?:for\s+)?\w+", "speaker": "any"},
+        {"id": "a.caps", "label": "FRUSTRATION", "regex": r"(?-i:[A-Z]{3,}(?: [A-Z]{2,})*)", "speaker": "any"},
+        {"id": "c.caps", "label": "FRUSTRATION", "regex": r"(?-i:[A-Z]{2,}\s*!)", "speaker": "customer"},
+        {"id": "a.line", "label": "TRANSFER", "regex": r"(?m)^(?-i:[A-Z]\w+) team\b", "speaker": "agent"},
+        {"id": "a.notjoin", "label": "UNRESOLVED", "regex": r"(?-i:[A-Z]{2}[^a-z]{2})", "speaker": "agent"},
+        {"id": "c.sets", "label": "REPEAT_INFO", "regex": r"\b(?:as|like) i (?:said|told you)\b", "speaker": "customer"},
+        {"id": "x.not", "label": "NOT", "suppresses": ["FRUSTRATION"], "regex": r"(?-i:USA|UK)", "speaker": "any"},
+    ]
+    (tmp_path / "r.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rules))
+    f = MarkerFinder(pattern_dir=tmp_path, detectors=False)
+    assert f._join_sep["a.caps"] == "\x00" and f._join_sep["a.notjoin"] is None
+    extra = [Ticket(ticket_id="nul", turns=(Turn("customer", "ABC\x00DEF"), Turn("agent", "\x00\nBilling team\x00"),
+                                            Turn("customer", "AB !"), Turn("agent", "USA TODAY"),
+                                            Turn("customer", "as I said\non hold for ages"))),
+             Ticket(ticket_id="agent-only", turns=(Turn("agent", "ZZZ"), Turn("agent", "Some team"))),
+             Ticket(ticket_id="customer-only", turns=(Turn("customer", "WHY!"),))]
+    n = 0
+    for ticket in [*tickets, *extra]:
+        fast = _key(f.rule_hits(ticket))
+        assert fast == _key(_reference(f, ticket)), ticket.ticket_id
+        n += len(fast)
+    assert n > 200
