@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from effortnlp.gates import FOLD_SPECIAL, Gate, class_prefilter, gate_text, required_literals
 from effortnlp.markers import MAX_CHUNK_CHARS, MarkerFinder
@@ -318,3 +320,79 @@ def test_rule_hits_equal_per_turn_with_every_regex_path(tmp_path, tickets):
         assert fast == _key(_reference(f, ticket)), ticket.ticket_id
         n += len(fast)
     assert n > 200
+
+
+# -- JSONL records -> Tickets --------------------------------------------------------
+
+def _ticket_key(t: Ticket):
+    return (t.ticket_id, t.source, json.dumps(t.meta, sort_keys=True, default=str),
+            [(turn, json.dumps(turn.to_dict(), sort_keys=True, default=str)) for turn in t.turns])
+
+
+def _slow_turns(turns):
+    from effortnlp.io import readers
+
+    return readers._make_turns([readers._nested_turn(t) for t in turns])
+
+
+@pytest.mark.parametrize("path", ["data/sample/tickets.jsonl", "data/fixtures/tickets.jsonl",
+                                  "data/fixtures/tickets.json", "data/fixtures/turns.jsonl"])
+def test_read_tickets_equal_without_the_plain_turn_path(path, monkeypatch, tmp_path):
+    from effortnlp.io import readers
+    from effortnlp.io.errors import RowError
+
+    root = Path(__file__).resolve().parent.parent
+
+    def read(p):
+        errors: list[RowError] = []
+        return [_ticket_key(t) for t in readers.read_tickets(p, on_error=errors.append)], [str(e) for e in errors]
+
+    corpus = tmp_path / "synthetic.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in generate_tickets(150, seed=5)))
+    for p in (root / path, corpus):
+        fast = read(p)
+        with monkeypatch.context() as m:
+            m.setattr(readers, "_plain_nested_turns", lambda turns: None)
+            slow = read(p)
+        assert fast == slow
+        assert fast[0]
+
+
+def test_batch_raw_lines_equal_without_the_plain_turn_path(monkeypatch):
+    from effortnlp import batch
+    from effortnlp.io import readers
+
+    path = Path(__file__).resolve().parent.parent / "data" / "sample" / "tickets.jsonl"
+    lines = path.read_bytes().splitlines()
+    parser = batch._JsonlParser(batch.ScoreSpec())
+    chunk = batch.LinesChunk(source=str(path), start=1, lines=lines, fmt="jsonl")
+
+    def parse():
+        return [(n, i, t and _ticket_key(t), [str(e) for e in errs]) for n, i, t, errs in parser.parse(chunk)]
+
+    fast = parse()
+    monkeypatch.setattr(readers, "_plain_nested_turns", lambda turns: None)
+    assert fast == parse()
+    assert len(fast) > 10
+
+
+_VALUES = st.one_of(st.none(), st.text(" \t\nab:AgentBot_-()", max_size=8),
+                    st.sampled_from(["customer", "Agent", " agent (Sam) ", "Bot", "system", "Sarah", "", "  ",
+                                     "true", "True", "1"]),
+                    st.integers(-1, 2), st.booleans(), st.floats(allow_nan=True, allow_infinity=False))
+_KEYS = st.sampled_from(["speaker", "text", "timestamp", "channel", "agent_name", "is_bot", "role", "message",
+                         "speaker_raw", "meta", "other"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.dictionaries(_KEYS, _VALUES, max_size=6),
+                          st.dictionaries(st.sampled_from(["speaker", "text", "timestamp", "agent_name"]),
+                                          st.one_of(st.none(), st.text(max_size=6)), max_size=4)),
+                max_size=6))
+def test_plain_nested_turns_equal_the_general_path(turns):
+    from effortnlp.io import readers
+
+    fast = readers._plain_nested_turns(turns)
+    if fast is not None:
+        slow = _slow_turns(turns)
+        assert [(t, t.meta) for t in fast] == [(t, t.meta) for t in slow]
