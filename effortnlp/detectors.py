@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from .gates import Gate, gate_text
@@ -305,35 +306,72 @@ def _agent_changes(turns: tuple[Turn, ...]) -> list[MarkerHit]:
 
 
 def _reasked(turns: tuple[Turn, ...]) -> list[MarkerHit]:
-    """Agent asks for a slot value the customer gave in an earlier turn."""
-    given: dict[str, int] = {}  # slot -> last customer turn that gave it
+    """Agent asks for a slot value the customer gave in an earlier turn.
+
+    Linear: each slot's "given" pattern is searched only in the customer turns
+    that hold its literals (located with ``str.find`` on the customer turns'
+    joined, lower-cased text; ``effortnlp.gates``), its "asked" pattern only
+    in the agent turns that hold its literals and come after a customer turn
+    that gave the slot. The hit cites the last such customer turn.
+    """
+    customer = [(i, t.text or "") for i, t in enumerate(turns) if t.speaker == "customer"]
+    agent = [(i, t.text or "") for i, t in enumerate(turns) if t.speaker == "agent"]
+    if not customer or not agent:
+        return []
+    c_parts = _Parts([text for _, text in customer])
+    a_parts: _Parts | None = None
+    todo: dict[int, list[tuple[Slot, list[int]]]] = {}  # agent position -> (slot, its giving turns), slot order
+    for slot in SLOTS:
+        gave = [customer[k][0] for k in c_parts.possible(_gate(slot.given)) if slot.given.search(customer[k][1])]
+        if not gave:
+            continue
+        if a_parts is None:
+            a_parts = _Parts([text for _, text in agent])
+        first = gave[0]
+        for k in a_parts.possible(_gate(slot.asked)):
+            if agent[k][0] > first:
+                todo.setdefault(k, []).append((slot, gave))
     out: list[MarkerHit] = []
-    # Literal gates (effortnlp.gates): a search is skipped only where it cannot match.
-    low = gate_text("\n".join(t.text or "" for t in turns))
-    gives = [(slot, g) for slot in SLOTS if (g := _gate(slot.given)).possible(low)]
-    for i, t in enumerate(turns):
-        text = t.text or ""
-        if t.speaker == "customer":
-            lw = gate_text(text) if gives else None
-            for slot, gate in gives:
-                if gate.possible(lw) and slot.given.search(text):
-                    given[slot.name] = i
-        elif t.speaker == "agent" and given:
-            lw = gate_text(text)
-            for slot in SLOTS:
-                if slot.name not in given:
-                    continue
-                if not _gate(slot.asked).possible(lw):
-                    continue
-                m = slot.asked.search(text)
-                if not m:
-                    continue
-                window = text[max(0, m.start() - 80) : m.end() + 80]
-                if not _ASK_CUE.search(window) or _NOT_ASK.search(window):
-                    continue
-                out.append(_hit("REPEAT_INFO", f"reasked.{slot.name}", i, t, m.start(), m.end(),
-                                cited_turn=given[slot.name], slot=slot.name))
+    for k in sorted(todo):
+        i, text = agent[k]
+        t = turns[i]
+        for slot, gave in todo[k]:
+            m = slot.asked.search(text)
+            if not m:
+                continue
+            window = text[max(0, m.start() - 80) : m.end() + 80]
+            if not _ASK_CUE.search(window) or _NOT_ASK.search(window):
+                continue
+            cited = gave[bisect_left(gave, i) - 1]
+            out.append(_hit("REPEAT_INFO", f"reasked.{slot.name}", i, t, m.start(), m.end(),
+                            cited_turn=cited, slot=slot.name))
     return out
+
+
+class _Parts:
+    """Texts joined by newlines and lower-cased once, for locating gate literals in them."""
+
+    __slots__ = ("ends", "low", "starts", "texts")
+
+    def __init__(self, texts: list[str]):
+        self.texts = texts
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        pos = 0
+        for text in texts:
+            self.starts.append(pos)
+            pos += len(text)
+            self.ends.append(pos)
+            pos += 1
+        self.low = gate_text("\n".join(texts))
+
+    def possible(self, gate: Gate) -> list[int] | range:
+        """Positions of the texts where ``gate`` allows a match, ascending."""
+        if self.low is None:
+            return [k for k, text in enumerate(self.texts) if gate.possible(gate_text(text))]
+        if not gate.possible(self.low):
+            return []
+        return gate.possible_parts(self.low, self.starts, self.ends)
 
 
 _GATES: dict[re.Pattern[str], Gate] = {}

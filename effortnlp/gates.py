@@ -25,6 +25,7 @@ requires "one of 0-9"), are never gated (``gate_text`` returns ``None``).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 
 try:  # Python 3.11+
@@ -206,7 +207,7 @@ class Gate:
     every match holds) replaces derivation for patterns it cannot handle.
     """
 
-    __slots__ = ("_tuples", "prefilter", "regex", "sets")
+    __slots__ = ("_others", "_strongest", "_tuples", "prefilter", "regex", "sets")
 
     def __init__(self, regex: re.Pattern[str], requires: Iterable[str] | None = None):
         self.regex = regex
@@ -218,6 +219,9 @@ class Gate:
         self._tuples = tuple(sorted((tuple(sorted(x)) for x in self.sets), key=len))
         #: For patterns without literals: searched in the raw text (``possible_raw``).
         self.prefilter = None if self.sets else class_prefilter(regex)
+        # For ``possible_parts``: the strongest set is located with str.find, the others tested per part.
+        self._strongest = tuple(sorted(self.sets[0])) if self.sets else ()
+        self._others = tuple(t for t in self._tuples if t != self._strongest)
 
     def possible_raw(self, text: str) -> bool:
         return self.prefilter is None or self.prefilter.search(text) is not None
@@ -261,12 +265,60 @@ class Gate:
                 return False
         return True
 
+    def possible_parts(self, low: str, starts: list[int], ends: list[int]) -> list[int]:
+        """Which parts ``low[starts[k]:ends[k]]`` of a joined text may hold a match: ``k`` ascending.
+
+        The same as ``[k for k ... if possible(low[starts[k]:ends[k]])]``, but
+        the strongest set's strings are located with a few ``str.find`` calls
+        on the whole text instead of testing every part.
+        """
+        if not self._strongest:
+            return list(range(len(starts)))
+        found = turns_holding(low, starts, ends, self._strongest)
+        others = self._others
+        if not others:
+            return found
+        out = []
+        for k in found:
+            part = low[starts[k] : ends[k]]
+            contains = part.__contains__
+            for lits in others:
+                if not any(map(contains, lits)):
+                    break
+            else:
+                out.append(k)
+        return out
+
     def search(self, text: str, low: str | None):
         """``regex.search(text)``, skipped (``None``) when the gate rules a match out."""
         return self.regex.search(text) if self.possible(low) else None
 
     def __repr__(self) -> str:
         return f"Gate({self.regex.pattern[:40]!r}, sets={[sorted(s) for s in self.sets]})"
+
+
+def turns_holding(low: str, starts: list[int], ends: list[int], lits: Iterable[str]) -> list[int]:
+    """Positions ``k`` of the parts ``low[starts[k]:ends[k]]`` holding one of ``lits``, ascending.
+
+    Parts are in order and do not overlap. One ``find`` per string, plus one
+    per part it occurs in (after a hit, the search resumes at the next part).
+    """
+    found: set[int] = set()
+    n = len(starts)
+    find = low.find
+    for lit in lits:
+        size = len(lit)
+        p = find(lit)
+        while p >= 0:
+            k = bisect_right(starts, p) - 1
+            if k >= 0 and p + size <= ends[k]:
+                found.add(k)
+                if k + 1 >= n:
+                    break
+                p = find(lit, starts[k + 1])
+            else:
+                p = find(lit, p + 1)
+    return sorted(found)
 
 
 # -- joining texts -------------------------------------------------------------

@@ -198,8 +198,6 @@ class MarkerFinder:
         self._regex_gates: list[tuple[Rule, Gate]] = []
         #: rule id -> the separator its turns can be joined with for one search (None: turn by turn)
         self._join_sep: dict[str, str | None] = {}
-        #: rule id -> (the strongest literal set, found in a ticket by str.find; the other sets)
-        self._find_sets: dict[str, tuple[tuple[str, ...], list[tuple[str, ...]]]] = {}
         self._word_tokens: dict[str, list[str]] = {}
         for rule in self.rules:
             key = self.nlp.vocab.strings.add(rule.id)
@@ -208,10 +206,6 @@ class MarkerFinder:
                 self._regex_rules.append(rule)
                 self._regex_gates.append((rule, Gate(rule.regex, rule.requires)))
                 self._join_sep[rule.id] = join_separator(rule.regex)
-                gate = self._regex_gates[-1][1]
-                if gate.sets:
-                    strongest = tuple(sorted(gate.sets[0]))
-                    self._find_sets[rule.id] = (strongest, [t for t in gate._tuples if t != strongest])
             elif rule.phrases:
                 self.phrase_matcher.add(rule.id, [self._phrase_doc(p) for p in rule.phrases])
             else:
@@ -491,12 +485,7 @@ class MarkerFinder:
             finditer = rule.regex.finditer
             index, starts, texts = group.index, group.starts, group.texts
             if low is not None and gate.sets:
-                strongest, others = self._find_sets[rule.id]
-                for k in _turns_holding(low, starts, group.ends, strongest):
-                    if others:
-                        lw = low[starts[k] : group.ends[k]]
-                        if not all(any(map(lw.__contains__, lits)) for lits in others):
-                            continue
+                for k in gate.possible_parts(low, starts, group.ends):
                     text = texts[k]
                     if pre is not None and not pre.search(text):
                         continue
@@ -624,26 +613,6 @@ class _Group:
 
     def joined(self, sep: str) -> str:
         return self.text if sep == "\n" else sep.join(self.texts)
-
-
-def _turns_holding(low: str, starts: list[int], ends: list[int], lits: tuple[str, ...]) -> list[int]:
-    """Positions (in ``starts``) of the turns whose slice of ``low`` holds one of ``lits``, in order."""
-    found: set[int] = set()
-    n = len(starts)
-    find = low.find
-    for lit in lits:
-        size = len(lit)
-        p = find(lit)
-        while p >= 0:
-            k = bisect_right(starts, p) - 1
-            if p + size <= ends[k]:
-                found.add(k)
-                if k + 1 >= n:
-                    break
-                p = find(lit, starts[k + 1])
-            else:
-                p = find(lit, p + 1)
-    return sorted(found)
 
 
 def _chunks(text: str, size: int) -> Iterator[str]:

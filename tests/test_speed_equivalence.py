@@ -396,3 +396,87 @@ def test_plain_nested_turns_equal_the_general_path(turns):
     if fast is not None:
         slow = _slow_turns(turns)
         assert [(t, t.meta) for t in fast] == [(t, t.meta) for t in slow]
+
+
+# -- cross-turn detectors ------------------------------------------------------------
+
+def _plain_reasked(turns):
+    """``detectors._reasked`` as first written: every slot pattern on every turn, no gates."""
+    from effortnlp import detectors as d
+
+    given: dict[str, int] = {}
+    out = []
+    for i, t in enumerate(turns):
+        text = t.text or ""
+        if t.speaker == "customer":
+            for slot in d.SLOTS:
+                if slot.given.search(text):
+                    given[slot.name] = i
+        elif t.speaker == "agent" and given:
+            for slot in d.SLOTS:
+                if slot.name not in given:
+                    continue
+                m = slot.asked.search(text)
+                if not m:
+                    continue
+                window = text[max(0, m.start() - 80) : m.end() + 80]
+                if not d._ASK_CUE.search(window) or d._NOT_ASK.search(window):
+                    continue
+                out.append(d._hit("REPEAT_INFO", f"reasked.{slot.name}", i, t, m.start(), m.end(),
+                                  cited_turn=given[slot.name], slot=slot.name))
+    return out
+
+
+SLOT_TURNS = [
+    ("customer", "My order number is 12345 and my email is a.b@example.com"),
+    ("agent", "Could you please confirm your order number?"),
+    ("customer", "Call me on +44 7700 900123, account number 99887766. Flight BA 286, DOB on file."),
+    ("agent", "Please DM us your email address and phone number so we can check."),
+    ("system", "order number 555 noted"),
+    ("agent", "What is your account number? Which device are you on?"),
+    ("customer", "ORDER #A1234 again, my name is Jo, iPhone 12, https://x.example/p, ticket number 4455"),
+    ("agent", "Can you send the link and your full name? What's the flight number? Ticket number please?"),
+    ("agent", "We've sent you an email; don't share your order number here."),
+    ("customer", ""),
+    ("agent", "\u0130 please share your email address \u0663"),
+]
+
+
+def test_reasked_equals_the_plain_loop(tickets):
+    from effortnlp import detectors
+
+    extra = [Ticket(ticket_id=f"s{n}", turns=tuple(Turn(s, t) for s, t in SLOT_TURNS[n:] + SLOT_TURNS[:n]))
+             for n in range(len(SLOT_TURNS))]
+    extra.append(Ticket(ticket_id="agent-first", turns=tuple(Turn(s, t) for s, t in SLOT_TURNS[1:2] + SLOT_TURNS[:1])))
+    extra.append(Ticket(ticket_id="no-agent", turns=(Turn("customer", SLOT_TURNS[0][1]),)))
+    n = 0
+    for ticket in [*tickets, *extra]:
+        fast = _key(detectors._reasked(ticket.turns))
+        assert fast == _key(_plain_reasked(ticket.turns)), ticket.ticket_id
+        n += len(fast)
+    assert n > 30
+
+
+def test_possible_parts_equal_testing_every_part(finder, tickets):
+    """``Gate.possible_parts`` (literals located by str.find in the joined text) == ``possible`` per part."""
+    from effortnlp import detectors
+
+    gates = [gate for _, gate in finder._regex_gates]
+    for slot in detectors.SLOTS:
+        gates += [detectors._gate(slot.given), detectors._gate(slot.asked)]
+    gates.append(Gate(re.compile(r"ab\ncd|xy"), None))  # a literal holding the joiner
+    groups = [[t.text for t in tk.turns] for tk in tickets[:200]]
+    groups += [["ab", "cd xy", "", "x", "y", "xy"], ["the", "team", "", "your"], JOIN_TEXTS]
+    checked = 0
+    for texts in groups:
+        low = "\n".join(texts).lower()
+        starts, ends, pos = [], [], 0
+        for t in texts:
+            starts.append(pos)
+            ends.append(pos + len(t))
+            pos += len(t) + 1
+        for gate in gates:
+            expected = [k for k, t in enumerate(texts) if gate.possible(t.lower())]
+            assert gate.possible_parts(low, starts, ends) == expected, (gate, texts[:2])
+            checked += len(expected)
+    assert checked > 1000
