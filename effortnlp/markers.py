@@ -460,13 +460,13 @@ class MarkerFinder:
         - A rule with required literals (``effortnlp.gates``) first tests the
           group, then finds the turns holding a string of its strongest set
           with a few ``str.find`` calls on the group text (cheaper than
-          testing every turn), tests those turns' other sets, and searches
-          only the turns that pass.
-        - A rule without literals whose matches cannot cross a separator
-          (``effortnlp.gates.join_separator``) is searched once over the
-          group's texts joined with that separator, the matches mapped back to
-          turns by offset.
-        - Otherwise (or when the group text cannot be gated) turn by turn.
+          testing every turn) and tests those turns' other sets.
+        - If at most half the turns pass, only those are searched. Otherwise
+          (or for a rule without literals), a rule whose matches cannot cross
+          a separator (``effortnlp.gates.join_separator``) is searched once
+          over the group's texts joined with that separator, the matches
+          mapped back to turns by offset: one call instead of many.
+        - Otherwise turn by turn.
         """
         groups: dict[str, _Group] = {}
         for rule, gate in self._regex_gates:
@@ -484,22 +484,27 @@ class MarkerFinder:
                 continue
             finditer = rule.regex.finditer
             index, starts, texts = group.index, group.starts, group.texts
+            parts = None
             if low is not None and gate.sets:
-                for k in gate.possible_parts(low, starts, group.ends):
-                    text = texts[k]
-                    if pre is not None and not pre.search(text):
-                        continue
-                    for m in finditer(text):
-                        spans.setdefault(index[k], []).append(_Span(rule, m.start(), m.end()))
-                continue
+                parts = gate.possible_parts(low, starts, group.ends)
+                if not parts:
+                    continue
             sep = self._join_sep[rule.id]
-            if sep is not None and not gate.sets:
+            if sep is not None and (parts is None or 2 * len(parts) > len(texts)):
                 joined = group.joined(sep)
                 for m in finditer(joined):
                     s = m.start()
                     k = bisect_right(starts, s) - 1
                     off = starts[k]
                     spans.setdefault(index[k], []).append(_Span(rule, s - off, m.end() - off))
+                continue
+            if parts is not None:
+                for k in parts:
+                    text = texts[k]
+                    if pre is not None and not pre.search(text):
+                        continue
+                    for m in finditer(text):
+                        spans.setdefault(index[k], []).append(_Span(rule, m.start(), m.end()))
                 continue
             for k, text in enumerate(texts):
                 if low is None and not gate.possible(gate_text(text)):
