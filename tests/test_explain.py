@@ -1,11 +1,10 @@
 """Drivers: contributions in CES points, backed by the hits that produced them."""
 
 import pytest
+from conftest import make_ticket
 
 from effortnlp import EffortAnalyzer, read_tickets
 from effortnlp.schema import Ticket, Turn
-
-from conftest import make_ticket
 
 BAD = make_ticket(
     "bad",
