@@ -221,8 +221,8 @@ def explain_html(result: EffortResult, ticket: Ticket, *, redact: bool = False) 
     )
     header = _header_html(result, legend)
     footer = (
-        "Drivers: how many CES points the score would move if that group of evidence were absent "
-        "(negative = more effort). CES 1–7, 7 = effortless."
+        "Drivers: each group of evidence's share, in CES points, of the gap between this ticket "
+        "and a short, clean exchange (negative = more effort). CES 1–7, 7 = effortless."
         + (" Personal data masked." if redact else "")
     )
     return Template(template("explain.html")).substitute(
