@@ -56,6 +56,7 @@ def build(out: Path = MODELS, *, log=print) -> dict:
         [tickets[i] for i in train_idx], [labels[i] for i in train_idx], seed=SEED, finder=finder
     )
 
+    model.manifest["training"]["source"] = f"{TRAIN_FILE.relative_to(ROOT)} (every {HOLDOUT_EVERY}th ticket held out)"
     hold = [tickets[i] for i in hold_idx]
     y = label_values([labels[i] for i in hold_idx], "ces")
     feats = [featurize(t, finder.find(t)) for t in hold]
