@@ -102,13 +102,20 @@ def load_all(directory: str | Path) -> list[Ticket]:
     return out
 
 
-def load_labelled(directory: str | Path) -> list[tuple[Ticket, dict[str, Any]]]:
-    """``labels-dev.jsonl`` joined to the dialogs by source + id, in file order."""
+def load_labelled(directory: str | Path, labels: str | Path | None = None) -> list[tuple[Ticket, dict[str, Any]]]:
+    """``labels-dev.jsonl`` (or another labels file in its format) joined to the dialogs, in file order.
+
+    A label names its dialog by ``source`` + ``id``, or by ``id`` alone as
+    ``"<source>:<id>"``. Labels whose dialog is missing are left out.
+    """
     directory = Path(directory)
     dialogs = {s: load_dialogs(directory, s) for s in SOURCES}
     pairs: list[tuple[Ticket, dict[str, Any]]] = []
-    for label in _read_jsonl(directory / "labels-dev.jsonl"):
-        ticket = dialogs.get(label.get("source", ""), {}).get(str(label.get("id")))
+    for label in _read_jsonl(Path(labels) if labels is not None else directory / "labels-dev.jsonl"):
+        source, did = label.get("source", ""), str(label.get("id"))
+        if not source and ":" in did:
+            source, did = did.split(":", 1)
+        ticket = dialogs.get(source, {}).get(did)
         if ticket is not None:
             pairs.append((ticket, label))
     return pairs
@@ -263,6 +270,26 @@ def format_probe(probe: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def ces_rank(finder, pairs: Sequence[tuple[Ticket, dict[str, Any]]]) -> dict[str, float] | None:
+    """Spearman rho and MAE of the bundled prior's CES against the labelled ``ces``."""
+    from .features import featurize
+    from .metrics import spearman
+    from .model import PriorModel
+
+    scored = [(t, float(lab["ces"])) for t, lab in pairs if lab.get("ces") is not None]
+    if len(scored) < 3:
+        return None
+    feats = [featurize(t, finder.find(t)) for t, _ in scored]
+    ces, _ = PriorModel().predict(feats)
+    y = [c for _, c in scored]
+    return {"rho": spearman(y, list(ces)), "mae": sum(abs(a - b) for a, b in zip(y, ces)) / len(y)}
+
+
+def format_ces(finder, pairs: Sequence[tuple[Ticket, dict[str, Any]]]) -> str:
+    r = ces_rank(finder, pairs)
+    return "" if r is None else f"prior CES: Spearman rho {r['rho']:.3f}, MAE {r['mae']:.2f}"
+
+
 def format_report(title: str, report: dict[str, dict[str, Any]], n: int) -> str:
     lines = [f"{title} (n={n})", f"{'marker':16} {'P':>5} {'R':>5} {'F1':>5}  tp  fp  fn"]
     for col, r in report.items():
@@ -301,9 +328,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  {k:40} {v:5.3f}")
         return 0
     halves = [("dev half (even lines)", pairs[0::2]), ("check half (odd lines)", pairs[1::2]), ("all", pairs)]
+    if "--labels" in argv:  # another labels file in the same format, e.g. your own extra labels
+        path = argv[argv.index("--labels") + 1]
+        extra = load_labelled(directory, path)
+        halves = [(f"{path}", extra)]
     for title, subset in halves:
         rep = marker_report(finder, subset)
         print(format_report(title, rep, len(subset)))
+        print(format_ces(finder, subset))
         if "-v" in argv:
             for col, r in rep.items():
                 if r["fp_ids"] or r["fn_ids"]:

@@ -134,3 +134,50 @@ def test_probe_on_real_data_runs():
     probe = realdata.summary_probe(MarkerFinder.shared(), DATA, exclude={t.ticket_id for t, _ in pairs})
     assert probe["transfer"]["pos"] > 50 and probe["channel_switch"]["recall"] >= 0.7
     assert probe["transfer"]["recall"] >= 0.75
+
+
+def _fake_real_dir(tmp_path):
+    import json
+
+    folder = tmp_path / "tweetsumm"
+    folder.mkdir()
+    rows = [
+        {"conversation_id": "a", "turns": [{"turn_index": 0, "speaker": "customer", "text": "my router is down"},
+                                           {"turn_index": 1, "speaker": "agent", "text": "we'll pass this to our tech team"}]},
+        {"conversation_id": "b", "turns": [{"turn_index": 0, "speaker": "customer", "text": "thanks, all fixed"}]},
+        {"conversation_id": "c", "turns": [{"turn_index": 0, "speaker": "customer", "text": "hello"}]},
+    ]
+    (folder / "dialogs.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    return tmp_path
+
+
+def test_load_labelled_other_file_with_prefixed_ids(tmp_path):
+    import json
+
+    d = _fake_real_dir(tmp_path)
+    labels = tmp_path / "mine.jsonl"
+    labels.write_text(
+        "\n".join(json.dumps(r) for r in [
+            {"id": "tweetsumm:b", "transfer": False, "ces": 7},
+            {"source": "tweetsumm", "id": "a", "transfer": True, "ces": 3},
+            {"id": "tweetsumm:zzz", "transfer": True, "ces": 1},  # no such dialog: left out
+        ]),
+        encoding="utf-8",
+    )
+    pairs = realdata.load_labelled(d, labels)
+    assert [t.ticket_id for t, _ in pairs] == ["tweetsumm:b", "tweetsumm:a"]
+
+
+def test_ces_rank_orders_prior_scores(tmp_path):
+    import json
+
+    d = _fake_real_dir(tmp_path)
+    labels = tmp_path / "mine.jsonl"
+    rows = [{"id": "tweetsumm:a", "ces": 2}, {"id": "tweetsumm:b", "ces": 7}, {"id": "tweetsumm:c", "ces": 6}]
+    labels.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    pairs = realdata.load_labelled(d, labels)
+    r = realdata.ces_rank(MarkerFinder.shared(), pairs)
+    # the handed-over ticket scores lowest, as labelled; the other two tie on the prior
+    assert r is not None and r["rho"] > 0.5
+    assert realdata.ces_rank(MarkerFinder.shared(), pairs[:2]) is None
+    assert "Spearman" in realdata.format_ces(MarkerFinder.shared(), pairs)
