@@ -601,6 +601,23 @@ def ending(turns: tuple[Turn, ...], rule_hits: list[MarkerHit]) -> Ending | None
     return Ending(False, "open_end", last_c, 0, min(len(turns[last_c].text), 80))
 
 
+def _last_confirmed_fix(turns: tuple[Turn, ...], rule_hits: list[MarkerHit]) -> int | None:
+    """The last customer turn after the last UNRESOLVED rule hit that confirms a fix ("that worked"), if any.
+
+    For a ticket that ends well without the final message saying so ("that
+    worked" two turns before a closing "nope, that's all, thanks"): the earlier
+    "still not working" was settled by the confirmation.
+    """
+    last_open = max((h.turn for h in rule_hits if h.label == "UNRESOLVED"), default=None)
+    if last_open is None:
+        return None
+    for i in range(len(turns) - 1, last_open, -1):
+        t = turns[i]
+        if t.speaker == "customer" and t.text and _confirmed_fix(t.text[-600:]):
+            return i
+    return None
+
+
 def _unresolved(turns: tuple[Turn, ...], rule_hits: list[MarkerHit]) -> list[MarkerHit]:
     """UNRESOLVED from the ending; a confirmed fix also drops earlier UNRESOLVED rule hits.
 
@@ -611,8 +628,9 @@ def _unresolved(turns: tuple[Turn, ...], rule_hits: list[MarkerHit]) -> list[Mar
     if end is None:
         return []
     if end.resolved:
-        if end.rule in _SETTLING:
-            rule_hits[:] = [h for h in rule_hits if not (h.label == "UNRESOLVED" and h.turn <= end.turn)]
+        settled = end.turn if end.rule in _SETTLING else _last_confirmed_fix(turns, rule_hits)
+        if settled is not None:
+            rule_hits[:] = [h for h in rule_hits if not (h.label == "UNRESOLVED" and h.turn <= settled)]
         return []
     detail = {"via": end.via} if end.via else {}
     return [_hit("UNRESOLVED", f"unresolved_{end.rule}", end.turn, turns[end.turn], end.start, end.end, **detail)]

@@ -203,6 +203,18 @@ def test_confirmed_fix_settles_earlier_unresolved_hits(finder):
     assert [h for h in finder.find(still) if h.label == "UNRESOLVED"]
 
 
+
+def test_confirmed_fix_before_a_closing_thanks_settles_earlier_failures(finder):
+    # "that worked" is not in the final message, which only declines more help
+    t = ticket(C("The app crashes when I open my basket."), A("Please clear the cache and retry."),
+               C("Still crashing, no change."), A("Then reinstall it from the store."),
+               C("Reinstalling fixed it, cheers"), A("Lovely! Anything else today?"), C("No that's all, thanks"))
+    assert [h for h in finder.find(t) if h.label == "UNRESOLVED"] == []
+    # without the confirmation the failure stands
+    open_ = ticket(C("The app crashes when I open my basket."), A("Please clear the cache and retry."),
+                   C("Still crashing, no change."), A("Then reinstall it from the store."), C("ok thanks"))
+    assert [h for h in finder.find(open_) if h.label == "UNRESOLVED"]
+
 def test_answered_question_without_contest_is_resolved(finder):
     t = ticket(C("Do the trains run on Boxing Day?"), A("They run a Sunday timetable on Boxing Day."))
     assert crossturn(finder, t, "UNRESOLVED") == []
