@@ -1,0 +1,91 @@
+"""REPEAT_INFO rules and detectors: made-up sentences, positives and hard negatives."""
+
+from __future__ import annotations
+
+import pytest
+
+from effortnlp.markers import MarkerFinder
+from effortnlp.schema import Ticket, Turn
+
+
+@pytest.fixture(scope="module")
+def finder() -> MarkerFinder:
+    return MarkerFinder.shared()
+
+
+def rule_ids(finder: MarkerFinder, text: str, speaker: str = "customer") -> set[str]:
+    return {h.rule_id for h in finder.turn_hits(text, speaker, 0) if h.label == "REPEAT_INFO"}
+
+
+POSITIVES = [
+    # had to explain it to several people / start over
+    ("explained_to_many", "I have explained this to four different agents now."),
+    ("explained_to_many", "Told my problem to like 5 of your reps and nothing."),
+    ("explained_to_many", "Why do I have to repeat myself every time I ring?"),
+    ("explained_to_many", "Now I need to explain the whole story to someone else."),
+    ("explained_to_many", "So I'm meant to explain everything all over again?"),
+    ("explained_to_many", "Not telling my story to another agent."),
+    # sent / given again
+    ("resent", "Ok I've sent the screenshots again, hope it works this time."),
+    ("resent", "I posted it twice in the thread above."),
+    ("resent", "I already gave you all the details you asked for."),
+    ("resent", "i have sent you everything, what else do you want"),
+    ("resent", "You should already have my phone number on file."),
+    ("resent", "You have all my details, just fix it."),
+    ("resent", "Here it is once again: the code on the box."),
+    ("resent", "Sharing the link one more time."),
+    # pointing back to what was already said
+    ("refer_back", "Please refer to my previous messages, it's all there."),
+    ("refer_back", "Scroll up to my first tweet."),
+    ("refer_back", "Still waiting on a reply to my earlier question."),
+    ("refer_back", "Can you answer my original question please"),
+    ("refer_back", "Look at the screenshot again, it shows the charge."),
+    ("refer_back", "Maybe read my tweet again before replying."),
+    # re-explaining after being misread
+    ("misread", "That's not what I asked."),
+    ("misread", "That isn't what I said at all"),
+    ("misread", "I'm not asking for a refund, I want the item."),
+    ("misread", "But I'm asking about the Tuesday train, not Monday."),
+    ("misread", "What I'm asking is whether the fee applies to me."),
+    ("misread", "You misunderstood, the app opens but won't load."),
+    ("misread", "you are clearly not reading what I write"),
+    ("misread", "I never said the parcel was damaged."),
+    ("misread", "Back to my original question: when does it ship?"),
+]
+
+NEGATIVES = [
+    # contacting twice is a repeat contact, not repeated information
+    "I emailed them twice about it last week.",
+    "I dm'd you guys three times.",
+    # first explanations and ordinary questions
+    "My question is, can I change the date of my flight?",
+    "Do you have the number for the lost property office?",
+    "If you have the address of the depot please send it.",
+    "Can you send it again? The code expired.",
+    "I'll check my email again later tonight.",
+    "I never asked for this subscription and want a refund.",
+    "I didn't ask to be upgraded.",
+    "Sorry for the misunderstanding, all sorted now.",
+    "Here it is, the photo of the damaged box.",
+    "I read the article but it didn't help.",
+    "I've explained the situation in the form.",
+]
+
+
+@pytest.mark.parametrize(("rule", "text"), POSITIVES)
+def test_repeat_info_positive(finder, rule, text):
+    # overlapping hits of one label keep one rule id, so only the label is asserted
+    assert rule_ids(finder, text), (rule, text)
+
+
+@pytest.mark.parametrize("text", NEGATIVES)
+def test_repeat_info_negative(finder, text):
+    assert rule_ids(finder, text) == set(), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["That's not what I asked.", "I have explained this to four different agents now.", "You have all my details."],
+)
+def test_agent_recaps_are_not_repeat_info(finder, text):
+    assert rule_ids(finder, text, "agent") == set()
