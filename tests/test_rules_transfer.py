@@ -1,0 +1,95 @@
+"""TRANSFER rule families: made-up sentences for each construction, and hard negatives."""
+
+from __future__ import annotations
+
+import pytest
+
+from effortnlp.markers import MarkerFinder
+
+
+@pytest.fixture(scope="module")
+def finder() -> MarkerFinder:
+    return MarkerFinder.shared()
+
+
+def transfer_hits(finder: MarkerFinder, text: str, speaker: str) -> list[str]:
+    return [h.rule_id for h in finder.turn_hits(text, speaker, 0) if h.label == "TRANSFER"]
+
+
+POSITIVES = [
+    # an expert / specialist / the other team takes it and "will review / get back to you"
+    ("agent", "Thanks, I've sent the screenshots over to our specialist- they'll review them and reply shortly."),
+    ("agent", "The engineers have the logs now and they will be in touch once they know more."),
+    ("agent", "I've asked the hotel directly and they should be able to assist with the late checkout."),
+    ("agent", "If the fare was booked through a partner, they would need to process the change."),
+    ("agent", "She is on leave today, but she will get back to you first thing Monday."),
+    ("agent", "We can have one of our engineers answer this on the forum thread."),
+    ("agent", "I'll have an expert check the settings with you."),
+    ("agent", "Our returns desk would have the best answer for that one."),
+    # named colleagues / other companies taking over
+    ("agent", "Priya will contact you tomorrow with the outcome."),
+    ("agent", "Northwind Couriers will be in touch to rebook the delivery."),
+    # check with / contact the partner company, seller, bank, manufacturer, store staff
+    ("agent", "Please check directly with Lufthansa about the seat upgrade."),
+    ("agent", "You could take it up with the retailer you bought it from."),
+    ("agent", "Best to raise this with your mobile network provider."),
+    ("agent", "Please give the seller a little more time to respond to your message."),
+    ("agent", "Kindly contact your previous operator for the porting code."),
+    ("agent", "You may wish to ask your IT administrator whether the port is blocked."),
+    ("agent", "Could you file a claim with your travel insurance company?"),
+    ("agent", "That item ships from the marketplace seller, so please wait for the seller to reply."),
+    ("agent", "Please call Member Services on the number on the back of your card."),
+    ("agent", "You can reach our Online Sales Advisors on the number below."),
+    ("agent", "The duty managers at the station can help with that; are there any nearby?"),
+    ("agent", "Please ask to speak with a manager in store and they will arrange it."),
+    # sent to a store / branch / counter
+    ("agent", "Please visit your nearest Acme store with the receipt so they can reactivate it."),
+    ("agent", "Just pop into any of our branches and a colleague will sort the exchange."),
+    ("agent", "The vouchers can be taken to a ticket counter at the airport for payment."),
+    ("agent", "It sounds like a hardware fault; we suggest you visit a service centre to get it checked."),
+    # outside our network / remit
+    ("agent", "The packet loss is outside of our network, so the game host would need to look at it."),
+    # the customer reports being bounced between teams or companies
+    ("customer", "The shop assistant advised me to contact you about the code."),
+    ("customer", "I was told by the bank to speak to you about the payment."),
+    ("customer", "They suggested I get in touch with you since it was your security desk."),
+    ("customer", "Your phone support says to contact the vendor, the vendor says to call you."),
+    ("customer", "We were told to call the airport ourselves."),
+    ("customer", "I spoke with both the rep and a supervisor and nothing changed."),
+    ("customer", "Your supervisor at the desk was really dismissive."),
+    ("customer", "Then the duty manager said it could not be done over the phone."),
+]
+
+NEGATIVES = [
+    # forwarding feedback or praise is not handing the issue over
+    ("agent", "We've fed this back to the branch so they know about it."),
+    ("agent", "We'll pass your kind words on to the crew."),
+    # the same team continuing, or the customer's own people
+    ("agent", "We will contact you by email within 24 hours."),
+    ("agent", "If your daughter has an account she can contact us directly."),
+    ("agent", "They should be available to buy in stores from Friday."),
+    ("agent", "Once installed, they should work on all your devices."),
+    ("agent", "Is that the friend who said they can't log in either?"),
+    # stores that are not a hand-off
+    ("agent", "Keep an eye out on the App Store for the next update."),
+    ("agent", "You can visit our online store to see the full range."),
+    ("agent", "Which store did you visit so we can look into it?"),
+    ("agent", "Please visit our help site for the steps."),
+    # told to do things that are not going elsewhere
+    ("customer", "You told me to call back in an hour and I did."),
+    ("customer", "The app said to restart my phone, which I did."),
+    ("customer", "The task manager says it is still running."),
+    ("customer", "I want to speak to the same person I spoke to yesterday."),
+    ("agent", "We'll be in touch with an update shortly."),
+    ("agent", "We can't see your order from here, can you DM the number?"),
+]
+
+
+@pytest.mark.parametrize("speaker,text", POSITIVES)
+def test_transfer_positive(finder, speaker, text):
+    assert transfer_hits(finder, text, speaker), text
+
+
+@pytest.mark.parametrize("speaker,text", NEGATIVES)
+def test_transfer_negative(finder, speaker, text):
+    assert not transfer_hits(finder, text, speaker), (text, transfer_hits(finder, text, speaker))
