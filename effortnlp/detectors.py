@@ -59,7 +59,7 @@ SLOTS: tuple[Slot, ...] = (
     Slot(
         "phone",
         _rx(r"__phone__|\+?\d[\d\s().-]{8,}\d|\bX{7,}\b"),
-        _rx(r"\b(?:phone|mobile|cell|contact|telephone|callback)\s*(?:number|#|no\b)"),
+        _rx(r"\b(?:phone|mobile|cell|contact|telephone|callback|registered)\s*(?:number|#|no\b)|\byour\s+(?:number|no\b)"),
     ),
     Slot(
         "order_number",
@@ -125,6 +125,11 @@ SLOTS: tuple[Slot, ...] = (
         _rx(r"\b(?:share|send|provide|what is|what's|need|dm us|dm)\s+(?:us\s+)?(?:your|the)\s+(?:channel(?:'s)?\s+|profile\s+|account\s+|video\s+|page\s+|website\s+|site\s+)?(?:url|link)\b"),
     ),
     Slot(
+        "time",
+        _rx(r"\b(?:[01]?\d|2[0-3])(?::[0-5]\d)?\s*(?:am|pm|a\.m\.|p\.m\.)(?!\w)|\b(?:[01]?\d|2[0-3]):[0-5]\d\b"),
+        _rx(r"\b(?:what|which)\s+(?:sort of\s+|kind of\s+|)time\b(?!\s+(?:zone|frame))|\bdeparture time\b|\btime of (?:travel|departure|your)\b"),
+    ),
+    Slot(
         "flight",
         _rx(r"\bflight\s*(?:number|no\.?|#)?\s*[A-Z]{0,3}\s?\d{2,4}\b"),
         _rx(r"\bflight\s*(?:number|#|no\b|details|info)|\b(?:which|what)\s+flight\b"),
@@ -141,6 +146,9 @@ _NOT_ASK = _rx(
     r"\b(?:delete|remove|don't share|do not share|don't post|do not post|never share|not share|sent to your|"
     r"we(?:'ve| have) (?:sent|emailed)|check your|sent you an?)\b"
 )
+
+#: Slots whose question naming a value right after ("which model Apple Watch") narrows it down.
+_NARROWING = frozenset({"device"})
 
 # -- agents ------------------------------------------------------------------
 
@@ -260,6 +268,7 @@ def cross_turn_hits(ticket: Ticket, rule_hits: list[MarkerHit]) -> list[MarkerHi
     out.extend(_reasked(turns))
     out.extend(_reasked_content(turns))
     out.extend(_repeated_messages(turns))
+    out.extend(_reasked_own(turns))
     out.extend(_unresolved(turns, rule_hits))
     return out
 
@@ -342,6 +351,8 @@ def _reasked(turns: tuple[Turn, ...]) -> list[MarkerHit]:
             window = text[max(0, m.start() - 80) : m.end() + 80]
             if not _ASK_CUE.search(window) or _NOT_ASK.search(window):
                 continue
+            if slot.name in _NARROWING and slot.given.search(text[m.end() : m.end() + 40]):
+                continue  # "which model iPhone": asks to narrow down what was said, not for it again
             cited = gave[bisect_left(gave, i) - 1]
             out.append(_hit("REPEAT_INFO", f"reasked.{slot.name}", i, t, m.start(), m.end(),
                             cited_turn=cited, slot=slot.name))
@@ -470,6 +481,78 @@ def _repeated_messages(turns: tuple[Turn, ...], lookback: int = 8) -> list[Marke
                     break
             recent.append((i, words))
             recent = recent[-lookback:]
+    return out
+
+
+#: An agent sentence that asks the customer for a piece of their information
+#: ("please DM us your postcode", "could you provide the order number and email?").
+_ASK_SENT = re.compile(r"[^.!?\n]+[.!?\n]?")
+_DATA_REQUEST = _rx(
+    r"\b(?:dm|send|share|provide|confirm|give|tell|let (?:us|me) know|include|verify|forward|drop)\b"
+    r"[^.!?\n]{0,40}?\b(?:your|the)\b"
+)
+#: ... said to the customer: a question or a polite request, not "we'll share the feedback".
+_REQUEST_CUE = _rx(r"\?|\b(?:please|pls|kindly|can you|could you|would you|request you|if you|feel free|mind)\b")
+#: Words of an agent's request that say nothing about what is asked for.
+_ASK_STOP = frozenset(
+    "sorry apologies apologize apologise hear trouble inconvenience assist assistance further look into details detail "
+    "send share provide kindly confirm message direct private follow following link below here team glad happy "
+    "able information info look looking please thanks thank check dm'ing note informed".split()
+)
+
+
+def _ask_words(sentence: str) -> frozenset[str]:
+    return frozenset(w for w in _content(sentence) if w not in _ASK_STOP)
+
+
+def _blank(m: re.Match[str]) -> str:
+    return " " * len(m.group(0))
+
+
+def _reasked_own(turns: tuple[Turn, ...], lookback: int = 6, min_overlap: int = 2) -> list[MarkerHit]:
+    """The agent asks again what it already asked, after the customer replied in between.
+
+    Each agent request sentence (a question, or one opening with "please",
+    "could you", "let us know", ...) is compared with the last ``lookback``
+    request sentences of earlier agent turns: a hit when at least
+    ``min_overlap`` of its content words, and at least half of them, were in
+    one asked before a customer turn that precedes this one. Linear: a
+    fixed-size window of earlier requests.
+    """
+    out: list[MarkerHit] = []
+    asks: list[tuple[int, frozenset[str]]] = []  # (agent turn, content words), oldest first
+    last_customer = -1
+    for i, t in enumerate(turns):
+        if t.speaker == "customer":
+            last_customer = i
+            continue
+        if t.speaker != "agent" or not t.text:
+            continue
+        text = _URL.sub(_blank, t.text[:5000])  # same offsets, no sentence breaks inside links
+        found = False
+        new: list[tuple[int, frozenset[str]]] = []
+        for m in _ASK_SENT.finditer(text):
+            sent = m.group(0)
+            if not _DATA_REQUEST.search(sent) or not _REQUEST_CUE.search(sent):
+                continue
+            words = _ask_words(sent)
+            if len(words) < min_overlap:
+                continue
+            new.append((i, words))
+            if found:
+                continue
+            for j, prev in asks:
+                if j >= last_customer:  # no customer turn since that request
+                    continue
+                common = words & prev
+                if len(common) >= min_overlap and len(common) * 2 >= len(words):
+                    start = m.start() + (len(sent) - len(sent.lstrip()))
+                    out.append(_hit("REPEAT_INFO", "reasked_own", i, t, start, m.start() + len(sent.rstrip()),
+                                    cited_turn=j, slot="request", words=sorted(common)))
+                    found = True
+                    break
+        asks.extend(new)
+        asks = asks[-lookback:]
     return out
 
 

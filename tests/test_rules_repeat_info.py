@@ -89,3 +89,80 @@ def test_repeat_info_negative(finder, text):
 )
 def test_agent_recaps_are_not_repeat_info(finder, text):
     assert rule_ids(finder, text, "agent") == set()
+
+
+# -- cross-turn detectors ------------------------------------------------------
+
+
+def C(text: str) -> Turn:
+    return Turn("customer", text)
+
+
+def A(text: str) -> Turn:
+    return Turn("agent", text)
+
+
+def crossturn(finder: MarkerFinder, *turns: Turn) -> list:
+    return [h for h in finder.find(Ticket("t1", tuple(turns))) if h.source == "crossturn" and h.label == "REPEAT_INFO"]
+
+
+def test_agent_asks_again_for_what_it_asked_before(finder):
+    hits = crossturn(
+        finder,
+        C("The blender I ordered is missing a part."),
+        A("Sorry! Could you DM us the product code and the postcode of your home address?"),
+        C("Done, just sent them over."),
+        A("Thanks. Can you please send the product code and your postcode?"),
+    )
+    own = [h for h in hits if h.rule_id == "crossturn.reasked_own"]
+    assert [(h.turn, h.detail["cited_turn"]) for h in own] == [(3, 1)]
+
+
+def test_agent_repeating_a_request_before_any_reply_is_not_reasking(finder):
+    hits = crossturn(
+        finder,
+        C("The blender I ordered is missing a part."),
+        A("Could you DM us the product code and the postcode of your home address?"),
+        A("Can you please send the product code and your postcode?"),
+    )
+    assert not [h for h in hits if h.rule_id == "crossturn.reasked_own"]
+
+
+def test_agent_follow_up_on_another_detail_is_not_reasking(finder):
+    hits = crossturn(
+        finder,
+        C("My parcel never came."),
+        A("Could you please DM us your tracking code?"),
+        C("Sent."),
+        A("Thanks! Could you also confirm the delivery address and a phone number?"),
+        C("ok"),
+        A("We'll share your feedback with the courier team, please bear with us."),
+    )
+    assert not [h for h in hits if h.rule_id == "crossturn.reasked_own"]
+
+
+def test_agent_asks_for_a_time_the_customer_gave(finder):
+    hits = crossturn(
+        finder,
+        C("I want to travel from Leeds to York next Friday, leaving around 9.30am or 10am."),
+        A("What time would you like to travel?"),
+    )
+    assert [(h.rule_id, h.detail["cited_turn"]) for h in hits] == [("crossturn.reasked.time", 0)]
+
+
+@pytest.mark.parametrize("ask", ["Please provide your number.", "Kindly DM your registered number for a check."])
+def test_agent_asks_again_for_the_phone_number(finder, ask):
+    hits = crossturn(finder, C("No signal here since Monday. My line is XXXXXXXXXXX"), A(ask))
+    assert [h.rule_id for h in hits] == ["crossturn.reasked.phone"]
+
+
+def test_your_hash_is_not_a_phone_number_request(finder):
+    hits = crossturn(finder, C("My line is XXXXXXXXXXX"), A("Please note your #500 bonus was used for data."))
+    assert not [h for h in hits if h.rule_id == "crossturn.reasked.phone"]
+
+
+def test_narrowing_the_device_down_is_not_reasking(finder):
+    hits = crossturn(finder, C("The app crashes on my iPhone every time."), A("Which model iPhone are you on?"))
+    assert not [h for h in hits if h.rule_id == "crossturn.reasked.device"]
+    hits = crossturn(finder, C("The app crashes on my iPhone every time."), A("Which device are you using?"))
+    assert [h.rule_id for h in hits] == ["crossturn.reasked.device"]
