@@ -1,0 +1,148 @@
+"""REPEAT_CONTACT phrase families: hand-written positives and hard negatives.
+
+Positives cover the customer saying they contacted / were told / were promised
+before, chasing an unanswered message, "still" with no reply/refund/fix, being
+stuck on hold or cut off, and the agent leaving them to come back or await a
+callback. Negatives are the near misses: repeating a troubleshooting step,
+symptoms that recur, confirming a requested DM, the courtesy sign-offs and
+"try this and let us know".
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from effortnlp.markers import MarkerFinder
+
+
+@pytest.fixture(scope="module")
+def finder() -> MarkerFinder:
+    return MarkerFinder.shared()
+
+
+def has_rc(finder: MarkerFinder, text: str, speaker: str) -> bool:
+    return any(h.label == "REPEAT_CONTACT" for h in finder.turn_hits(text, speaker, 0))
+
+
+CUSTOMER_POSITIVES = [
+    # told / promised by staff before
+    "Your rep told me the refund would be back on my card by Friday.",
+    "The agent on the phone said it had been sorted, it hasn't.",
+    "One of your advisors promised a replacement last month.",
+    "Customer service treated me like a liar when I rang.",
+    "The guy on the chat insisted there was nothing he could do.",
+    # talked to several people
+    "I've talked to four different reps and nobody can fix it.",
+    "We have dealt with several agents about this bill.",
+    "I have spoken to your billing team about this already.",
+    "The advisor I spoke to hung up on me.",
+    # counted attempts
+    "Called them five times this week, no joy.",
+    "I've emailed your support dozens of times.",
+    "This is the fourth email I've sent about the same fault.",
+    "Sixth time I'm asking for the invoice.",
+    "Sent you several DMs, nothing back.",
+    "How many times do I have to ring you before someone helps?",
+    # chasing an unanswered message
+    "No response to my DM from this morning.",
+    "Still no answer to my email about the deposit.",
+    "Are you going to reply or just ignore me?",
+    "Can someone please respond to me?",
+    "Why hasn't anyone got back to me?",
+    "Hello, is anybody there?",
+    # still + no refund / fix
+    "Still no refund and it has been a fortnight.",
+    "It still hasn't been fixed since my last tweet.",
+    "The fault has still not been resolved.",
+    # phone / chat effort
+    "I'm stuck on hold again with your billing line.",
+    "Been on hold for ages, can someone here help?",
+    "Got disconnected from the live chat twice now.",
+    "Three hours waiting for a callback that never came.",
+    "Waited over an hour in the chat queue for an agent.",
+    "Spent the last two hours trying to reach your refunds desk.",
+    "I've been trying to call the branch all afternoon.",
+    "I have been ringing continuously for 40 minutes.",
+    # the issue is back after a fix
+    "Once again it's down, same as last week.",
+    "This isn't the first time I've had to chase you about a delivery.",
+    "I'll have to call again tomorrow then.",
+    # waiting on a promised reply / callback
+    "I have been waiting on a callback from your claims people.",
+    "Nobody ever rang me back after the engineer visit.",
+    "The promised callback never materialised.",
+    "Left you two voicemails this morning.",
+    "She told me I'd get the voucher within a week.",
+    "It's been ten days and still no word from your team.",
+    "Please respond to my email from Tuesday.",
+    "You closed my ticket without fixing anything.",
+    "I sent a complaint form about three weeks ago.",
+    "Visited the branch twice about this card.",
+]
+
+AGENT_POSITIVES = [
+    "I'd be happy to give you a call to set that up.",
+    "We'll have one of our engineers call you this afternoon.",
+    "If the parcel hasn't arrived by Friday, please contact us again.",
+    "Please let us know if the refund is not showing within 5 working days.",
+    "Let me know if the card hasn't reached you by the end of the week.",
+    "Wait 48 hours and then let us know if you still can't log in.",
+    "Please sign in again after a few hours and tell us if it persists, just let us know.",
+    "Would you be available tomorrow afternoon for a quick chat?",
+    "Once you have the new SIM, contact us and we'll activate it.",
+    "We'll reach out once the investigation is complete.",
+    "We will revert to you once the team confirms.",
+    "You will be contacted by our claims desk within two days.",
+    "Could we ring you this evening to go through it?",
+    "Please await our email with the next steps.",
+]
+
+CUSTOMER_NEGATIVES = [
+    "I have tried this a few times and it still fails.",
+    "Restarted the router several times, no change.",
+    "It happened again when I opened the camera app.",
+    "The app says: an error occurred, please try again later.",
+    "I have messaged you as requested.",
+    "I've sent you a DM with the details.",
+    "The second time I opened it, the page loaded.",
+    "I talked to my brother and he has the same problem.",
+    "It crashes many times a day.",
+    "I placed the order a few days ago.",
+    "The first time I used it, it was fine.",
+    "Any update on when the new model launches?",
+    "Restarted twice and still nothing, any ideas?",
+    "I contacted the seller twice about the missing part.",
+    "Why has my payment been put on hold?",
+    "My order is still on hold, can you explain why?",
+]
+
+AGENT_NEGATIVES = [
+    "Try this and let us know how it goes.",
+    "Let us know if you need anything else!",
+    "If that doesn't work, please let us know.",
+    "We'd love to get you back into your account.",
+    "We expect our staff to be polite at all times.",
+    "Please reconnect after 30 seconds and see if that helps.",
+    "Feel free to reach out again if you have any other questions.",
+]
+
+
+@pytest.mark.parametrize("text", CUSTOMER_POSITIVES)
+def test_customer_positive(finder, text):
+    assert has_rc(finder, text, "customer")
+
+
+@pytest.mark.parametrize("text", AGENT_POSITIVES)
+def test_agent_positive(finder, text):
+    assert has_rc(finder, text, "agent")
+
+
+@pytest.mark.parametrize("text", CUSTOMER_NEGATIVES)
+def test_customer_negative(finder, text):
+    assert not has_rc(finder, text, "customer")
+
+
+@pytest.mark.parametrize("text", AGENT_NEGATIVES)
+def test_agent_negative(finder, text):
+    assert not has_rc(finder, text, "agent")
+
