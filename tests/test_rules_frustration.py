@@ -40,6 +40,8 @@ POSITIVES = [
     "I'm so upset with how this was handled.",
     "I'll be reporting you to trading standards.",
     "It's been 3 weeks and still no refund.",
+    "Rang four times and no one is answering.",
+    "The app is getting worse with every update.",
     # weaker idioms
     "Sort your website out, it crashes every day.",
     "Happening again and again, every single time I log in.",
@@ -77,6 +79,7 @@ POSITIVES = [
     "How is that acceptable?",
     "Is that my fault?",
     "How are you still in business?",
+    "Why won't you accept a photo of the receipt?",
     "Why do I always have to chase you for updates?",
     # interjections, hashtags, emoji, punctuation, shouting
     "Seriously? A third delay this week.",
