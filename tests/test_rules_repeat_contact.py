@@ -78,6 +78,9 @@ CUSTOMER_POSITIVES = [
     "You closed my ticket without fixing anything.",
     "I sent a complaint form about three weeks ago.",
     "Visited the branch twice about this card.",
+    "The engineer never turned up for the booked slot.",
+    "Went into the shop only to be told they can't do it.",
+    "Not one of the people from your company we have talked to could explain it.",
 ]
 
 AGENT_POSITIVES = [
