@@ -269,6 +269,7 @@ def cross_turn_hits(ticket: Ticket, rule_hits: list[MarkerHit]) -> list[MarkerHi
     out.extend(_reasked_content(turns))
     out.extend(_repeated_messages(turns))
     out.extend(_reasked_own(turns))
+    out.extend(_already_done(turns))
     out.extend(_unresolved(turns, rule_hits))
     return out
 
@@ -503,6 +504,59 @@ _ASK_STOP = frozenset(
 
 def _ask_words(sentence: str) -> frozenset[str]:
     return frozenset(w for w in _content(sentence) if w not in _ASK_STOP)
+
+
+_APOS = "['\u2019]"
+#: The customer says they already did what the agent suggests ("I've already tried that", "yes I did").
+_ALREADY_DONE = _rx(
+    r"\b(?:already|i" + _APOS + r"?ve|i have)\s+(?:already\s+|also\s+)?(?:done|tried|checked|did)\s+"
+    r"(?:that|this|all that|all of (?:that|this)|everything|those|these|it)\b"
+    r"|\b(?:done|tried|checked|did)\s+(?:that|this|all that|everything|those|these|it)\s+"
+    r"(?:already|before|twice|several times|a few times|multiple times)\b"
+    r"|\b(?:i" + _APOS + r"?ve|i have|i)\s+(?:already|also)\s+(?:tried|done|did|checked|restarted|reinstalled|re-installed|rebooted|"
+    r"reset|updated|cleared|uninstalled|turned|unplugged|logged out|signed out|power cycled|followed)\b"
+    r"|\balready\s+(?:tried|restarted|reinstalled|rebooted|reset|updated|cleared|uninstalled|unplugged|power cycled|followed)\b"
+    r"|\b(?:yes|yeah|yep|yup|yea)\W{0,3}(?:i have|i did|i" + _APOS + r"?ve (?:done|tried)|already|i already|i" + _APOS + r"?ve already)\b"
+    r"|\b(?:has|have)\s+been\s+(?:restarted|rebooted|reset|reinstalled|updated|cleared|power cycled)\s+"
+    r"(?:several|multiple|many|a few|numerous|countless|\d+)\s+times\b"
+)
+#: The customer reports something they did to fix it ("I've tried resetting", "I restarted it", "went through every setting").
+_TRIED = _rx(
+    r"\b(?:i|i" + _APOS + r"?ve|ive|i have|we|we" + _APOS + r"?ve|we have)\s+(?:already\s+|also\s+|even\s+|just\s+|then\s+)?"
+    r"(?:tried|restarted|rebooted|reset|reinstalled|re-installed|uninstalled|deleted|cleared|power cycled|powered off|"
+    r"unplugged|logged out|signed out|updated|followed|checked|went through|gone through|done everything|did everything|"
+    r"turned (?:it|the \w+|my \w+) (?:off|on))\b"
+    r"|\b(?:has|have|had)\s+(?:already\s+)?been\s+(?:restarted|rebooted|reset|reinstalled|updated|cleared|power cycled|unplugged|checked)\b"
+)
+
+
+def _already_done(turns: tuple[Turn, ...]) -> list[MarkerHit]:
+    """The customer answers "already did that" to a suggestion about what they had already reported trying.
+
+    "I've already tried that" repeats information only when the agent's
+    suggestion came after the customer had told what they tried; as a first
+    answer to a fresh suggestion it is new information. Linear: one flag,
+    "the customer reported trying something before the agent's last turn".
+    """
+    out: list[MarkerHit] = []
+    reported = False  # a customer turn so far reported trying something
+    reported_before_agent = False  # ... before the latest agent turn
+    seen_agent = False
+    for i, t in enumerate(turns):
+        text = (t.text or "")[:5000]
+        if t.speaker == "agent":
+            seen_agent = True
+            reported_before_agent = reported
+            continue
+        if t.speaker != "customer" or not text:
+            continue
+        if seen_agent and reported_before_agent:
+            m = _ALREADY_DONE.search(text)
+            if m:
+                out.append(_hit("REPEAT_INFO", "already_done", i, t, m.start(), m.end(), slot="tried"))
+        if not reported and _TRIED.search(text):
+            reported = True
+    return out
 
 
 def _blank(m: re.Match[str]) -> str:

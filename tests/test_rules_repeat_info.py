@@ -166,3 +166,25 @@ def test_narrowing_the_device_down_is_not_reasking(finder):
     assert not [h for h in hits if h.rule_id == "crossturn.reasked.device"]
     hits = crossturn(finder, C("The app crashes on my iPhone every time."), A("Which device are you using?"))
     assert [h.rule_id for h in hits] == ["crossturn.reasked.device"]
+
+
+def test_already_tried_what_was_reported_before(finder):
+    hits = crossturn(
+        finder,
+        C("My speaker keeps dropping the wifi. I've rebooted it and reset the router twice."),
+        A("Sorry about that! Could you try restarting the speaker and the router?"),
+        C("Yes I have, that's what I wrote."),
+    )
+    assert [(h.rule_id, h.turn) for h in hits if h.rule_id == "crossturn.already_done"] == [("crossturn.already_done", 2)]
+
+
+@pytest.mark.parametrize("reply", ["I've already tried that, no luck.", "Yes I did", "Tried that already."])
+def test_already_tried_a_fresh_suggestion_is_new_information(finder, reply):
+    hits = crossturn(
+        finder,
+        C("My speaker keeps dropping the wifi since this morning."),
+        A("Sorry about that! Could you try restarting the speaker and the router?"),
+        C(reply),
+    )
+    assert hits == []
+    assert rule_ids(finder, reply) == set()
