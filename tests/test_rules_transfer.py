@@ -47,6 +47,13 @@ POSITIVES = [
     ("agent", "Just pop into any of our branches and a colleague will sort the exchange."),
     ("agent", "The vouchers can be taken to a ticket counter at the airport for payment."),
     ("agent", "It sounds like a hardware fault; we suggest you visit a service centre to get it checked."),
+    # a third party will have to act, or the item is sold / run by one
+    ("agent", "Since it was booked as a package, the tour operator would need to make any changes."),
+    ("agent", "The courier should be able to update you on the new slot."),
+    ("agent", "That one is a question for your card issuer, I'm afraid."),
+    ("agent", "The flight is operated by a partner airline, so changes go through them."),
+    ("agent", "Please open a support case with the publisher."),
+    ("agent", "Let me pass this over to my supervisor so she can approve it."),
     # outside our network / remit
     ("agent", "The packet loss is outside of our network, so the game host would need to look at it."),
     # the customer reports being bounced between teams or companies
@@ -56,6 +63,12 @@ POSITIVES = [
     ("customer", "Your phone support says to contact the vendor, the vendor says to call you."),
     ("customer", "We were told to call the airport ourselves."),
     ("customer", "I spoke with both the rep and a supervisor and nothing changed."),
+    ("customer", "I've now been through five different advisors on the phone."),
+    ("customer", "Got transferred four times before anyone picked up properly."),
+    ("customer", "The garage referred me to you for the warranty."),
+    ("customer", "The retailer keeps pointing me back to you."),
+    ("customer", "Your phone line claims it's the bank's problem."),
+    ("customer", "Honestly I'm just getting the runaround from everyone."),
     ("customer", "Your supervisor at the desk was really dismissive."),
     ("customer", "Then the duty manager said it could not be done over the phone."),
 ]
@@ -81,6 +94,13 @@ NEGATIVES = [
     ("customer", "The task manager says it is still running."),
     ("customer", "I want to speak to the same person I spoke to yesterday."),
     ("agent", "We'll be in touch with an update shortly."),
+    ("agent", "You'll need to contact us by phone to close the account."),
+    ("agent", "Your bank may take up to five working days to show the refund."),
+    ("agent", "Did you visit the branch on Friday or Saturday?"),
+    ("agent", "Your parcel has been handed over to the courier this morning."),
+    ("agent", "Is the link redirecting you to a blank page?"),
+    ("agent", "I've spoken to my colleagues in that store and they are restocking today."),
+    ("customer", "I spoke to my sister about the plan and she loves it."),
     ("agent", "We can't see your order from here, can you DM the number?"),
 ]
 
