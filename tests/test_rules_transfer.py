@@ -54,6 +54,10 @@ POSITIVES = [
     ("agent", "The flight is operated by a partner airline, so changes go through them."),
     ("agent", "Please open a support case with the publisher."),
     ("agent", "Let me pass this over to my supervisor so she can approve it."),
+    ("agent", "Honestly that is a question for Samsung rather than us."),
+    ("agent", "I've sent your complaint up the chain today."),
+    ("agent", "Have you already talked to the seller about a replacement?"),
+    ("agent", "Please speak to the crew on your next leg and they will help."),
     # outside our network / remit
     ("agent", "The packet loss is outside of our network, so the game host would need to look at it."),
     # the customer reports being bounced between teams or companies
@@ -101,6 +105,9 @@ NEGATIVES = [
     ("agent", "Is the link redirecting you to a blank page?"),
     ("agent", "I've spoken to my colleagues in that store and they are restocking today."),
     ("customer", "I spoke to my sister about the plan and she loves it."),
+    # the agent consulting someone on the customer's behalf is not a hand-off
+    ("agent", "We've just spoken with the store manager, who confirmed the stock is in."),
+    ("agent", "That's a question for you to decide, there is no wrong answer."),
     ("agent", "We can't see your order from here, can you DM the number?"),
 ]
 
