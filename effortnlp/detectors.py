@@ -111,7 +111,11 @@ SLOTS: tuple[Slot, ...] = (
         _rx(
             r"\b(?:ps[345]|playstation\s*[345]?|xbox(?:\s*one|\s*series\s*[xs])?|nintendo switch|pc|iphone(?:\s*\d+)?|ipad|android|"
             r"macbook|mac|imac|windows(?:\s*\d+)?|ios\s*\d*|apple tv|roku|fire\s*tv|firestick|chromecast|smart tv|"
-            r"samsung|galaxy\s*\w*|pixel\s*\d*|linux|chromebook|apple watch)\b"
+            r"samsung|galaxy\s*\w*|pixel\s*\d*|linux|chromebook|apple watch|"
+            r"netgear|linksys|tp-?link|d-?link|asus|arris|motorola|belkin|eero|orbi|nighthawk|ubiquiti|technicolor|actiontec)\b"
+            # a router or modem named by its model code: "WRT 3200 ACM router", "my modem is a TG-1672"
+            r"|(?-i:\b[A-Z]{2,}[- ]?\d{3,5}[A-Z]*)\s+(?:(?-i:[A-Z]{2,5})\s+)?(?:router|modem|gateway)\b"
+            r"|\b(?:router|modem|gateway)\s+(?:is\s+(?:an?\s+|the\s+)?)?(?-i:[A-Z][A-Za-z]*[- ]?\d{2,5})"
         ),
         _rx(
             r"\b(?:what|which)\s+(?:\w+\s+)?(?:platform|console|device|devices|operating system|os|model|system|browser)\b"
@@ -502,6 +506,13 @@ _ASK_STOP = frozenset(
 )
 
 
+#: A troubleshooting question; asked again with nothing new in it, it re-asks ("have you tried another browser?").
+_TRY_Q = _rx(
+    r"\b(?:have you (?:already |also |)(?:tried|checked|restarted|reinstalled|updated|reset|cleared|rebooted|power cycled)|"
+    r"did you (?:try|check|restart|reinstall|update|reset|clear)|are you able to (?:try|use|test|connect))\b"
+)
+
+
 def _ask_words(sentence: str) -> frozenset[str]:
     return frozenset(w for w in _content(sentence) if w not in _ASK_STOP)
 
@@ -574,7 +585,7 @@ def _reasked_own(turns: tuple[Turn, ...], lookback: int = 6, min_overlap: int = 
     fixed-size window of earlier requests.
     """
     out: list[MarkerHit] = []
-    asks: list[tuple[int, frozenset[str]]] = []  # (agent turn, content words), oldest first
+    asks: list[tuple[int, frozenset[str], bool]] = []  # (agent turn, content words, a "have you tried" question)
     last_customer = -1
     for i, t in enumerate(turns):
         if t.speaker == "customer":
@@ -584,22 +595,26 @@ def _reasked_own(turns: tuple[Turn, ...], lookback: int = 6, min_overlap: int = 
             continue
         text = _URL.sub(_blank, t.text[:5000])  # same offsets, no sentence breaks inside links
         found = False
-        new: list[tuple[int, frozenset[str]]] = []
+        new: list[tuple[int, frozenset[str], bool]] = []
         for m in _ASK_SENT.finditer(text):
             sent = m.group(0)
-            if not _DATA_REQUEST.search(sent) or not _REQUEST_CUE.search(sent):
+            q = _TRY_Q.search(sent) if "?" in sent else None
+            check = q is not None
+            if not check and (not _DATA_REQUEST.search(sent) or not _REQUEST_CUE.search(sent)):
                 continue
-            words = _ask_words(sent)
-            if len(words) < min_overlap:
+            words = _ask_words(sent[q.start() :] if q else sent)
+            if len(words) < (1 if check else min_overlap):
                 continue
-            new.append((i, words))
+            new.append((i, words, check))
             if found:
                 continue
-            for j, prev in asks:
+            for j, prev, prev_check in asks:
                 if j >= last_customer:  # no customer turn since that request
                     continue
                 common = words & prev
-                if len(common) >= min_overlap and len(common) * 2 >= len(words):
+                if (check and prev_check and common == words) or (
+                    not check and len(common) >= min_overlap and len(common) * 2 >= len(words)
+                ):
                     start = m.start() + (len(sent) - len(sent.lstrip()))
                     out.append(_hit("REPEAT_INFO", "reasked_own", i, t, start, m.start() + len(sent.rstrip()),
                                     cited_turn=j, slot="request", words=sorted(common)))

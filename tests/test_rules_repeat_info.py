@@ -51,6 +51,8 @@ POSITIVES = [
     ("misread", "you are clearly not reading what I write"),
     ("misread", "I never said the parcel was damaged."),
     ("misread", "Back to my original question: when does it ship?"),
+    ("misread", "No, I'm talking about the charge from March."),
+    ("as_i_said", "Ive already answered both of those questions."),
 ]
 
 NEGATIVES = [
@@ -188,3 +190,35 @@ def test_already_tried_a_fresh_suggestion_is_new_information(finder, reply):
     )
     assert hits == []
     assert rule_ids(finder, reply) == set()
+
+
+def test_agent_asks_again_for_a_router_model_given(finder):
+    hits = crossturn(
+        finder,
+        C("Speeds drop on wifi only. I have a Netgear XR500 router at home."),
+        A("Thanks. What model router are you using?"),
+    )
+    assert [h.rule_id for h in hits] == ["crossturn.reasked.device"]
+
+
+def test_agent_repeats_a_troubleshooting_question_after_the_reply(finder):
+    hits = crossturn(
+        finder,
+        C("Your checkout page gives an error when I pay."),
+        A("Sorry! Have you tried clearing the cache in another browser?"),
+        C("It's not my side, the server returns an error."),
+        A("We tested it and it's fine here, have you tried another browser?"),
+    )
+    own = [h for h in hits if h.rule_id == "crossturn.reasked_own"]
+    assert [(h.turn, h.detail["cited_turn"]) for h in own] == [(3, 1)]
+
+
+def test_a_new_troubleshooting_question_is_not_reasking(finder):
+    hits = crossturn(
+        finder,
+        C("Your checkout page gives an error when I pay."),
+        A("Sorry! Have you tried another browser?"),
+        C("Yes, same error."),
+        A("Thanks. Have you tried using a different card?"),
+    )
+    assert not [h for h in hits if h.rule_id == "crossturn.reasked_own"]
