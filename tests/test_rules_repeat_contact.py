@@ -81,6 +81,25 @@ CUSTOMER_POSITIVES = [
     "The engineer never turned up for the booked slot.",
     "Went into the shop only to be told they can't do it.",
     "Not one of the people from your company we have talked to could explain it.",
+    # "again" with a contact verb
+    "Do I need to ring the helpline again?",
+    "I will reach out once more if the courier fails.",
+    # unreached / not contacted / chasing words
+    "Haven't heard a thing from your returns team.",
+    "I was supposed to get a callback on Monday.",
+    "I still have not been contacted about the claim.",
+    "I can't get through to anyone at your call centre.",
+    "Nobody is picking up at the depot.",
+    "Just following up on the refund for my cancelled booking.",
+    "Gentle reminder that the invoice is still wrong.",
+    "When will someone actually get back to me?",
+    "Why do I have to keep chasing you for this?",
+    "My existing complaint is about the same charge.",
+    "Case number 55512, please look at it.",
+    "As advised by your agent I reset the modem, it did nothing.",
+    "Two days and no reply to my message.",
+    "The call got disconnected after forty minutes.",
+    "I was on the phone with billing support for ages.",
 ]
 
 AGENT_POSITIVES = [
@@ -98,6 +117,12 @@ AGENT_POSITIVES = [
     "You will be contacted by our claims desk within two days.",
     "Could we ring you this evening to go through it?",
     "Please await our email with the next steps.",
+    "Once you have received the callback, let us know what they said.",
+    "You shall hear from the network team soon.",
+    "What's the best time to call you tomorrow?",
+    "We're sorry this still hasn't been resolved for you.",
+    "We have requested a callback from the billing desk.",
+    "We'll DM you as soon as we have news.",
 ]
 
 CUSTOMER_NEGATIVES = [
@@ -117,6 +142,9 @@ CUSTOMER_NEGATIVES = [
     "I contacted the seller twice about the missing part.",
     "Why has my payment been put on hold?",
     "My order is still on hold, can you explain why?",
+    "The app says there is no ticket number for my flight.",
+    "They reopened the terminal an hour later.",
+    "Nobody called at my door, the parcel went to a neighbour.",
 ]
 
 AGENT_NEGATIVES = [
