@@ -53,7 +53,37 @@ POSITIVES = [
     ("misread", "Back to my original question: when does it ship?"),
     ("misread", "No, I'm talking about the charge from March."),
     ("as_i_said", "Ive already answered both of those questions."),
+    # the information is already there
+    ("already_there", "It's all in my first tweet, please read it."),
+    ("already_there", "I put everything in the DM yesterday."),
+    ("already_there", "As mentioned above, the card was charged twice."),
+    ("already_there", "See above for the booking details."),
 ]
+
+AGENT_POSITIVES = [
+    "Could you send us the screenshot again please?",
+    "Sorry to ask again, which store was it?",
+    "I know you've already provided this, but can you confirm the postcode?",
+    "Please resend the confirmation email so we can check.",
+    "Kindly fill in the form again using the link below.",
+]
+
+AGENT_NEGATIVES = [
+    "We can resend the tickets to a different email address.",
+    "Please try it again after the update.",
+    "DM us again if you need anything else.",
+    "We'll send the replacement again once it is back in stock.",
+]
+
+
+@pytest.mark.parametrize("text", AGENT_POSITIVES)
+def test_agent_asks_again_positive(finder, text):
+    assert rule_ids(finder, text, "agent"), text
+
+
+@pytest.mark.parametrize("text", AGENT_NEGATIVES)
+def test_agent_asks_again_negative(finder, text):
+    assert rule_ids(finder, text, "agent") == set(), text
 
 NEGATIVES = [
     # contacting twice is a repeat contact, not repeated information
