@@ -73,6 +73,7 @@ POSITIVES = [
     ("customer", "The retailer keeps pointing me back to you."),
     ("customer", "Your phone line claims it's the bank's problem."),
     ("customer", "Honestly I'm just getting the runaround from everyone."),
+    ("customer", "The airline insists it's the travel agent's responsibility."),
     ("customer", "Your supervisor at the desk was really dismissive."),
     ("customer", "Then the duty manager said it could not be done over the phone."),
 ]
@@ -105,6 +106,12 @@ NEGATIVES = [
     ("agent", "Is the link redirecting you to a blank page?"),
     ("agent", "I've spoken to my colleagues in that store and they are restocking today."),
     ("customer", "I spoke to my sister about the plan and she loves it."),
+    ("agent", "Your kids will love it, they can check out the new levels."),
+    ("agent", "Please find the store details below."),
+    ("customer", "The app tells me to go to settings and there's nothing there."),
+    ("customer", "The error says to contact support."),
+    ("customer", "My manager said I can take the day off."),
+    ("customer", "He said it was a software issue."),
     # the agent consulting someone on the customer's behalf is not a hand-off
     ("agent", "We've just spoken with the store manager, who confirmed the stock is in."),
     ("agent", "That's a question for you to decide, there is no wrong answer."),
