@@ -123,6 +123,12 @@ AGENT_POSITIVES = [
     "We're sorry this still hasn't been resolved for you.",
     "We have requested a callback from the billing desk.",
     "We'll DM you as soon as we have news.",
+    "If you don't see the credit within 5 business days, please reach back out.",
+    "Drop us a line if the engineer hasn't called by Thursday.",
+    "Should it not arrive within 10 days, get back to us.",
+    "Please wait 48 hours for the change to take effect, then try again.",
+    "We'll keep you in the loop while the team investigates.",
+    "We should have an answer for you shortly.",
 ]
 
 CUSTOMER_NEGATIVES = [
@@ -155,6 +161,8 @@ AGENT_NEGATIVES = [
     "We expect our staff to be polite at all times.",
     "Please reconnect after 30 seconds and see if that helps.",
     "Feel free to reach out again if you have any other questions.",
+    "If you don't see the option in settings, let us know.",
+    "If the page does not load, please let us know which browser you use.",
 ]
 
 
