@@ -561,11 +561,12 @@ def _already_done(turns: tuple[Turn, ...]) -> list[MarkerHit]:
             continue
         if t.speaker != "customer" or not text:
             continue
-        if seen_agent and reported_before_agent:
+        low = gate_text(text)
+        if seen_agent and reported_before_agent and _gate(_ALREADY_DONE).possible(low):
             m = _ALREADY_DONE.search(text)
             if m:
                 out.append(_hit("REPEAT_INFO", "already_done", i, t, m.start(), m.end(), slot="tried"))
-        if not reported and _TRIED.search(text):
+        if not reported and _gate(_TRIED).possible(low) and _TRIED.search(text):
             reported = True
     return out
 
@@ -593,6 +594,9 @@ def _reasked_own(turns: tuple[Turn, ...], lookback: int = 6, min_overlap: int = 
             continue
         if t.speaker != "agent" or not t.text:
             continue
+        low = gate_text(t.text[:5000])
+        if not (_gate(_DATA_REQUEST).possible(low) or _gate(_TRY_Q).possible(low)):
+            continue  # asks nothing this detector compares
         text = _URL.sub(_blank, t.text[:5000])  # same offsets, no sentence breaks inside links
         found = False
         new: list[tuple[int, frozenset[str], bool]] = []

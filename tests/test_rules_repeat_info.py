@@ -252,3 +252,20 @@ def test_a_new_troubleshooting_question_is_not_reasking(finder):
         A("Thanks. Have you tried using a different card?"),
     )
     assert not [h for h in hits if h.rule_id == "crossturn.reasked_own"]
+
+
+def test_detectors_stay_linear_on_long_tickets():
+    import time
+
+    from effortnlp.detectors import _already_done, _reasked_own
+
+    turns = []
+    for k in range(2000):
+        turns.append(C(f"I've restarted the router {k} times and checked cable {k}. Yes I did that already."))
+        turns.append(A(f"Could you DM us your postcode and the serial number {k}? Have you tried another cable {k}?"))
+    turns = tuple(turns)
+    t0 = time.perf_counter()
+    own = _reasked_own(turns)
+    done = _already_done(turns)
+    assert time.perf_counter() - t0 < 2.0
+    assert own and done
