@@ -101,6 +101,8 @@ NEGATIVES = [
     "Here it is, the photo of the damaged box.",
     "I read the article but it didn't help.",
     "I've explained the situation in the form.",
+    "The courier was unable to clarify where the parcel is.",
+    "Wish the gate agent would have explained it that way.",
 ]
 
 
