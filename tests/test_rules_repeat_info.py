@@ -58,6 +58,12 @@ POSITIVES = [
     ("already_there", "I put everything in the DM yesterday."),
     ("already_there", "As mentioned above, the card was charged twice."),
     ("already_there", "See above for the booking details."),
+    ("already_there", "The serial is in the above screenshot."),
+    ("explained_to_many", "Spent an hour on chat explaining the whole situation again."),
+    ("refer_back", "Check the first screenshot I sent, the error is there."),
+    ("refer_back", "It's the address which I gave you earlier."),
+    ("refer_back", "You still haven't answered any of my questions."),
+    ("refer_back", "Could you just answer my question?"),
 ]
 
 AGENT_POSITIVES = [
@@ -102,6 +108,8 @@ NEGATIVES = [
     "I read the article but it didn't help.",
     "I've explained the situation in the form.",
     "The courier was unable to clarify where the parcel is.",
+    "I'll explain it to my son when he is home.",
+    "What is the answer to my question about fees?",
     "Wish the gate agent would have explained it that way.",
 ]
 
