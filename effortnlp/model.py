@@ -113,6 +113,12 @@ PRIOR_EXTRA_HIT = 0.5  # fraction of the penalty for each hit after the first
 # forth): a quarter point per customer message after the first, at most one point.
 PRIOR_PER_EXTRA_TURN = 0.25
 PRIOR_TURNS_CAP = 1.0
+# Penalties map to CES by 1 + 6 * exp(-penalty / PRIOR_SOFTNESS) rather than
+# 7 - penalty clipped at 1: a ticket with four effort markers still ranks below
+# one with three instead of tying with it at 1, and scores stay near the labels'
+# range (hand labels rarely go below 2). 4.0 was chosen on the development
+# labels (lowest MAE there); the ranking does not depend on it.
+PRIOR_SOFTNESS = 4.0
 
 
 @dataclass
@@ -124,6 +130,8 @@ class PriorModel(EffortModel):
     extra_hit: float = PRIOR_EXTRA_HIT
     per_extra_turn: float = PRIOR_PER_EXTRA_TURN
     turns_cap: float = PRIOR_TURNS_CAP
+    #: 0 means the plain ``7 - penalty`` clipped to [1, 7] (models saved before softness existed).
+    softness: float = PRIOR_SOFTNESS
 
     def predict(self, feature_dicts):
         X = _matrix(feature_dicts)
@@ -136,7 +144,10 @@ class PriorModel(EffortModel):
         for marker, w in self.weights.items():
             n = X[:, col[f"{marker}_count"]]
             penalty = penalty + np.where(n > 0, w * (1 + self.extra_hit * (n - 1)), 0.0)
-        ces = np.clip(7.0 - penalty, 1.0, 7.0)
+        if self.softness > 0:
+            ces = np.clip(1.0 + 6.0 * np.exp(-penalty / self.softness), 1.0, 7.0)
+        else:
+            ces = np.clip(7.0 - penalty, 1.0, 7.0)
         # A logistic curve centred on the high-effort boundary (3.5).
         p_high = 1.0 / (1.0 + np.exp(2.0 * (ces - (HIGH_EFFORT_MAX + 0.5))))
         return ces, p_high
@@ -238,6 +249,7 @@ def save_model(
             "extra_hit": model.extra_hit,
             "per_extra_turn": model.per_extra_turn,
             "turns_cap": model.turns_cap,
+            "softness": model.softness,
         }
         (directory / WEIGHTS).write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
     else:
@@ -338,6 +350,7 @@ def load_model(directory: str | Path) -> EffortModel:
             extra_hit=float(payload.get("extra_hit", PRIOR_EXTRA_HIT)),
             per_extra_turn=float(payload.get("per_extra_turn", 0.0)),
             turns_cap=float(payload.get("turns_cap", 0.0)),
+            softness=float(payload.get("softness", 0.0)),
         )
     import joblib
 

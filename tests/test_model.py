@@ -120,8 +120,37 @@ def test_prior_charges_back_and_forth_up_to_a_cap():
     def turns(n):
         return dict(NEUTRAL) | {"customer_turns_log": math.log1p(n)}
 
-    ces, _ = PriorModel().predict([turns(1), turns(2), turns(3), turns(5), turns(20)])
+    ces, _ = PriorModel(softness=0).predict([turns(1), turns(2), turns(3), turns(5), turns(20)])
     assert ces[0] == pytest.approx(7.0)
     assert ces[1] == pytest.approx(6.75)
     assert ces[2] == pytest.approx(6.5)
     assert ces[3] == pytest.approx(6.0) and ces[4] == pytest.approx(6.0)
+    soft, _ = PriorModel(softness=4.0).predict([turns(1), turns(2), turns(5), turns(20)])
+    assert soft[0] == pytest.approx(7.0)
+    assert soft[1] == pytest.approx(1 + 6 * math.exp(-0.25 / 4))
+    assert soft[2] == pytest.approx(1 + 6 * math.exp(-1 / 4)) and soft[3] == soft[2]
+
+
+def test_soft_prior_keeps_ranking_where_the_clipped_one_ties():
+    heavy = {"repeat_contact": 1, "unresolved": 1, "transfer": 1, "repeat_info": 1, "frustration": 1}
+
+    def feats(markers):
+        f = dict(NEUTRAL)
+        for m in markers:
+            f[f"{m}_count"], f[f"{m}_any"] = 3.0, 1.0
+        return f
+
+    four, five = feats(list(heavy)[:4]), feats(list(heavy))
+    clipped, _ = PriorModel(softness=0).predict([four, five])
+    assert clipped[0] == clipped[1] == 1.0  # 7 - 8.6 and 7 - 10.4 both clip to 1
+    soft, _ = PriorModel().predict([four, five])
+    assert 1.0 < soft[1] < soft[0] < 7.0
+
+
+def test_prior_softness_survives_save_and_old_manifests_mean_clipped(tmp_path):
+    import json
+
+    d = save_model(PriorModel(softness=2.5), tmp_path / "p")
+    assert load_model(d).softness == 2.5
+    d0 = save_model(PriorModel(softness=0.0), tmp_path / "p0")
+    assert load_model(d0).softness == 0.0
