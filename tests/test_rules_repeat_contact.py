@@ -99,6 +99,8 @@ CUSTOMER_POSITIVES = [
     "As advised by your agent I reset the modem, it did nothing.",
     "Two days and no reply to my message.",
     "The call got disconnected after forty minutes.",
+    "Any response yet? It has been a while.",
+    "We got told the replacement was on its way.",
     "I was on the phone with billing support for ages.",
 ]
 
