@@ -101,6 +101,8 @@ CUSTOMER_POSITIVES = [
     "The call got disconnected after forty minutes.",
     "Any response yet? It has been a while.",
     "We got told the replacement was on its way.",
+    "Delivery window missed yet again.",
+    "Once again the app has logged me out of my account.",
     "I was on the phone with billing support for ages.",
 ]
 
@@ -152,6 +154,7 @@ CUSTOMER_NEGATIVES = [
     "My order is still on hold, can you explain why?",
     "The app says there is no ticket number for my flight.",
     "They reopened the terminal an hour later.",
+    "Thanks once again for the quick help!",
     "Nobody called at my door, the parcel went to a neighbour.",
 ]
 
