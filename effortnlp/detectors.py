@@ -212,6 +212,18 @@ _OPEN = _rx(
     r"will (?:try|wait|check|see|let you know|keep you|call|contact|email|dm|message|visit|go)|i'?ll (?:try|wait|check|see|let you know|"
     r"keep you|call|contact|email|dm|message|visit|go)|will do|fingers crossed)\b|n't\b"
 )
+#: A message that opens with thanks or a strong acknowledgement (after @handles).
+_THANKS_FIRST = _rx(
+    r"^\s*(?:@\w+\W*)*(?:(?:oh|ok(?:ay)?|ah|wow|yes|yay|great|perfect|brilliant|amazing|awesome|excellent|fantastic|lovely|"
+    r"wonderful|superb|cool)\W+){0,2}(?:thanks|thank you|thank u|thankyou|thx|ty|cheers|many thanks|much appreciated)\b"
+)
+#: What still contests a message that opens with thanks.
+_STRONG_OPEN = _rx(
+    r"\?|\b(?:still|but|however|unacceptable|ridiculous|useless|terrible|awful|worst|"
+    r"not (?:working|fixed|resolved|sorted|received|helpful|happy|good enough|what i)|"
+    r"(?:doesn't|didn't|won't|isn't|hasn't|haven't|can't|cannot|couldn't|does not|did not|has not|have not) "
+    r"(?:work|help|fix|arrive|receive|load|open|connect|get|see|find|been|answer|solve|resolve))\b"
+)
 #: Courtesies holding an open word ("no worries", "not at all"), removed before _OPEN is tried.
 _COURTESY = _rx(
     r"\b(?:no (?:worries|problem|problems|prob|probs|rush|need|issue|issues|bother|stress|hurry)|not a problem|"
@@ -241,6 +253,15 @@ _AGENT_DONE = _rx(
     r"|\ball (?:done|set|sorted)\b|\b(?:that|this|it) (?:should|will) (?:do it|do the trick|fix it|sort it)"
     r"|\b(?:glad|happy|great|good|pleased|nice|awesome) (?:to )?(?:hear|see|know|that|we could|it|you|everything)\b"
     r"(?:(?!\?).){0,60}?\b(?:work|working|worked|fixed|sorted|resolved|back|up and running|helped|help|all set|good|going|arrived|received|there|in)"
+)
+#: The agent's closing reacts to a good outcome or to thanks ("glad we could help",
+#: "great to hear!", "you're welcome"): the customer's last word was a happy one.
+_AGENT_GLAD = _rx(
+    r"\b(?:glad|happy|pleased|delighted) (?:that )?(?:we|i)(?: were| was| could| can|'ve been| have been)+ (?:able to )?"
+    r"(?:help|assist|sort|fix|resolve|get)"
+    r"|\b(?:great|good|glad|happy|lovely|nice|pleased|awesome|fantastic|wonderful|brilliant) to (?:hear|see|read)"
+    r"(?: (?:that|it|this))?\s*(?:[.!]|$)"
+    r"|\byou(?:'re| are) (?:very |most |so )?welcome\b|\bmy pleasure\b|\b(?:any ?time|no problem at all)[.!]"
 )
 #: The agent's last word leaves the issue pending ("looking into it", "under review").
 _AGENT_PENDING = _rx(
@@ -649,7 +670,12 @@ class Ending:
 
 
 def _contests(text: str) -> bool:
-    return bool(_OPEN.search(_COURTESY.sub(" ", text)))
+    text = _COURTESY.sub(" ", text)
+    if _THANKS_FIRST.match(text):
+        # "Thanks so much! I'd never have found it" opens with thanks: only a
+        # question or a plain "still broken" contests it, not any stray "not".
+        return bool(_STRONG_OPEN.search(text))
+    return bool(_OPEN.search(text))
 
 
 def _acknowledges(text: str) -> bool:
@@ -727,6 +753,13 @@ def ending(turns: tuple[Turn, ...], rule_hits: list[MarkerHit]) -> Ending | None
         m = _agent_done(turns[i].text)
         if m:
             return Ending(True, "agent_confirms", i, m.start(), m.end())
+    # 2b. The agent's closing reacts to a good outcome or to thanks, handing nothing on.
+    for i in closing:
+        if handoffs.get(i) or _AGENT_PENDING.search(turns[i].text):
+            continue
+        m = _AGENT_GLAD.search(turns[i].text)
+        if m:
+            return Ending(True, "agent_glad", i, m.start(), m.end())
     thanked = not contest and any(_acknowledges(turns[i].text) for i in run)
     # 3. Handed elsewhere: in the agent turn the customer answered, or in the closing
     #    turns (after the customer's thanks only a transfer counts there: a link or

@@ -215,6 +215,34 @@ def test_confirmed_fix_before_a_closing_thanks_settles_earlier_failures(finder):
                    C("Still crashing, no change."), A("Then reinstall it from the store."), C("ok thanks"))
     assert [h for h in finder.find(open_) if h.label == "UNRESOLVED"]
 
+
+@pytest.mark.parametrize("closing", ["Glad we were able to help!", "Great to hear!", "You're very welcome, enjoy the show."])
+def test_agent_closing_on_a_happy_note_is_resolved(finder, closing):
+    t = ticket(C("My voucher code was rejected at checkout."), A("I've had a look and it works on orders over ten pounds."),
+               C("Ahh ok, never read the small print"), A(closing))
+    assert crossturn(finder, t, "UNRESOLVED") == []
+
+
+def test_agent_glad_does_not_override_a_handoff_or_pending_closing(finder):
+    handoff = ticket(C("My voucher code was rejected at checkout."),
+                     A("Glad to help! Please call our vouchers team on 0800 123 456 to get it reissued."))
+    assert crossturn(finder, handoff, "UNRESOLVED")
+    sad = ticket(C("My voucher code was rejected at checkout."), A("Could you tell me the code?"),
+                 C("It's ABC123 and it still fails"), A("Sorry to hear that, we're looking into it."))
+    assert crossturn(finder, sad, "UNRESOLVED")
+
+
+def test_a_message_opening_with_thanks_is_not_contested_by_a_stray_not(finder):
+    happy = ticket(C("Where can I find my booking reference?"), A("It's in the confirmation email, top right."),
+                   C("Thank you so much! I would not have spotted that."))
+    assert crossturn(finder, happy, "UNRESOLVED") == []
+    still = ticket(C("Where can I find my booking reference?"), A("It's in the confirmation email, top right."),
+                   C("Thanks, but it's still not there."))
+    assert crossturn(finder, still, "UNRESOLVED")
+    asks = ticket(C("Where can I find my booking reference?"), A("It's in the confirmation email, top right."),
+                  C("Thanks. Which email though, the receipt?"))
+    assert crossturn(finder, asks, "UNRESOLVED")
+
 def test_answered_question_without_contest_is_resolved(finder):
     t = ticket(C("Do the trains run on Boxing Day?"), A("They run a Sunday timetable on Boxing Day."))
     assert crossturn(finder, t, "UNRESOLVED") == []
