@@ -22,7 +22,7 @@ from .features import featurize
 from .markers import MarkerFinder
 from .metrics import ces_report
 from .model import load_model
-from .realdata import load_labelled, real_data_dir
+from .realdata import EXTRA_LABELS, load_labelled, real_data_dir
 from .render import marker_table, metrics_table
 from .schema import MARKERS, marker_column
 from .training import marker_scores
@@ -30,8 +30,9 @@ from .training import marker_scores
 REPORTED = ("TRANSFER", "REPEAT_CONTACT", "REPEAT_INFO", "CHANNEL_SWITCH", "UNRESOLVED", "FRUSTRATION")
 
 
-def evaluate(directory: Path, models: dict[str, Path]) -> dict:
-    pairs = load_labelled(directory)
+def evaluate(directory: Path, models: dict[str, Path], pairs: list | None = None) -> dict:
+    """Markers and CES of each model on labelled real dialogs (default: ``labels-dev.jsonl``)."""
+    pairs = load_labelled(directory) if pairs is None else pairs
     tickets = [t for t, _ in pairs]
     y = np.array([float(lab["ces"]) for _, lab in pairs])
     truth = [
@@ -100,13 +101,33 @@ def main(argv: list[str] | None = None) -> int:
     if directory is None:
         print("make eval: ../shared/data/real not found (set EFFORTNLP_REAL_DATA); real-data part skipped.")
         return 0
-    report = evaluate(directory, models)
+    pairs = load_labelled(directory)
+    report = evaluate(directory, models, pairs)
     report["synthetic_heldout"] = synthetic
     print(f"Real labelled conversations: {report['n']} ({directory}) — the figures we believe\n")
     print("Markers (ticket level: count > 0 vs hand label)")
     print(marker_table(report["markers"]))
     print("\nCES against the hand labels")
     print(metrics_table(report["predictors"]))
+    default = {"default": models["default"]}
+    halves = {"dev half (even lines)": pairs[0::2], "check half (odd lines)": pairs[1::2]}
+    report["halves"] = {k: evaluate(directory, default, v) for k, v in halves.items()}
+    print("\nBy half (the rules were written looking at the dev half only):")
+    for k, r in report["halves"].items():
+        d = r["predictors"].get("default", {})
+        f1 = ", ".join(f"{m} {s['f1']:.2f}" for m, s in r["markers"].items())
+        print(f"  {k}: rho {d.get('spearman', float('nan')):.3f}, MAE {d.get('mae', float('nan')):.2f}; F1 {f1}")
+    if EXTRA_LABELS.is_file():
+        extra = load_labelled(directory, EXTRA_LABELS)
+        report["extra"] = {}
+        for part, note in (("dev", "read while writing rules"), ("check", "only counted")):
+            subset = [p for p in extra if p[1].get("split") == part]
+            if not subset:
+                continue
+            r = report["extra"][part] = evaluate(directory, default, subset)
+            print(f"\nOur own labels ({EXTRA_LABELS.name}), {part} part: {r['n']} dialogs, {note}")
+            print(marker_table(r["markers"]))
+            print(metrics_table(r["predictors"]))
     if argv and "--json" in argv:
         path = argv[argv.index("--json") + 1]
         Path(path).write_text(json.dumps(report, indent=2, default=float) + "\n")
