@@ -203,7 +203,10 @@ _THANKS = _rx(
 #: Acknowledgements that count only in a short message ("perfect!", "ok great"): longer, they are often sarcasm.
 _WEAK_ACK = _rx(
     r"\b(?:perfect|great|awesome|brilliant|excellent|amazing|understood|makes sense|ok(?:ay)?|kk?|cool|noted|lovely|"
-    r"fab|fantastic|wonderful|legend|you rock|superb|nice one|sweet|good to know|fair enough|gotcha|roger)\b"
+    r"fab|fantastic|wonderful|legend|you rock|superb|nice one|sweet|good to know|fair enough|gotcha|roger|"
+    # a closing pleasantry answering the agent's ("have a good day" -> "you too")
+    r"(?:and )?you too|same to you|likewise|keep up the (?:good|great) work|"
+    r"(?:have|enjoy) a (?:good|great|nice|lovely|wonderful) (?:day|night|evening|weekend|one))\b"
 )
 _SHORT_ACK_WORDS = 8
 _OPEN = _rx(
@@ -230,7 +233,10 @@ _COURTESY = _rx(
     r"not at all|(?:couldn't|could not) be happier|(?:can't|cannot) thank you enough|(?:don't|do not) worry|"
     r"nothing else|that'?s all(?: i needed)?|you(?:'ve| have) (?:not|never) let me down|"
     r"no,? (?:thanks|thank you|that'?s (?:everything|it|all|fine|great|perfect))|that'?s everything|"
-    r"(?:can't|cannot) wait to)\b"
+    r"(?:can't|cannot) wait to|"
+    # past doubt the answer settled ("I wasn't sure it would...", "had no idea")
+    r"(?:i|we) (?:wasn't|was not|wasnt|weren't|were not) sure|(?:i|we) had no idea|"
+    r"(?:i|we) (?:didn't|did not) (?:realise|realize))\b"
 )
 _NEG_FIXED = _rx(r"\b(?:not|never|hasn't|haven't|isn't|wasn't|didn't|doesn't|still|un)\W*(?:\w+\W+){0,2}$")
 
@@ -279,6 +285,19 @@ _AGENT_NOT_ANSWER = _rx(
     r"isn't possible|not available|sorry to hear|apologi[sz]e for|we'?re sorry|please|pls|kindly|dm|visit|contact|"
     r"reach out|check out|let us know|wait|in progress)\b"
 )
+#: The agent closes an explanation with "hope this helps / clarifies".
+_AGENT_HOPE = _rx(
+    r"\b(?:hope|hoping) (?:this|that|it|the above|the info|the information) (?:helps|helped|clarifies|clears|answers|explains|"
+    r"is (?:helpful|useful|clear)|makes (?:it |things )?(?:sense|clear))"
+)
+#: ... unless what it explained is a fix still to try, or a pointer to a guide.
+_ADVICE = _rx(
+    r"\?|\b(?:try|trying|suggest|recommend|advise|check|guide|tips|steps|troubleshoot\w*|restart|reboot|reset|clear|"
+    r"reinstall|update|let (?:us|me) know|keep (?:us|me) posted|hopefully|fingers crossed|visit|call|report|"
+    r"(?:may|might|will) need|need to|could|please|dm|contact|reach out)\b"
+)
+#: Words the explanation needs besides its links.
+_HOPE_MIN_WORDS = 20
 _URL = re.compile(r"https?://\S+")
 _QUESTION = _rx(
     r"\?|^\W*(?:@\w+\s+)*(?:hi|hello|hey)?\W*(?:what|when|where|which|who|why|how|is|are|can|could|do|does|did|will|would|should)\b"
@@ -717,6 +736,18 @@ def _courtesy_offer(text: str, h: MarkerHit) -> bool:
     return bool(_OFFER.search(text[start : m.start() if m else h.end + 200]))
 
 
+def _transfers(hits: list[MarkerHit] | None) -> bool:
+    return any(h.label == "TRANSFER" for h in hits or ())
+
+
+def _explains(text: str) -> bool:
+    """An explanation closed with "hope this helps": no advice to try, no pointer, enough words of its own."""
+    if _ADVICE.search(text) or _AGENT_PENDING.search(text):
+        return False
+    words = [w for w in _URL.sub(" ", text).split() if not w.startswith(("@", "^", "*"))]
+    return len(words) >= _HOPE_MIN_WORDS
+
+
 def ending(turns: tuple[Turn, ...], rule_hits: list[MarkerHit]) -> Ending | None:
     """Judge how the ticket ends (None without a customer turn).
 
@@ -755,11 +786,20 @@ def ending(turns: tuple[Turn, ...], rule_hits: list[MarkerHit]) -> Ending | None
             return Ending(True, "agent_confirms", i, m.start(), m.end())
     # 2b. The agent's closing reacts to a good outcome or to thanks, handing nothing on.
     for i in closing:
-        if handoffs.get(i) or _AGENT_PENDING.search(turns[i].text):
+        if _AGENT_PENDING.search(turns[i].text):
+            continue
+        if any(not _courtesy_offer(turns[i].text, h) for h in handoffs.get(i, ())):
             continue
         m = _AGENT_GLAD.search(turns[i].text)
         if m:
             return Ending(True, "agent_glad", i, m.start(), m.end())
+    # 2c. The agent's last word is an explanation closed with "hope this helps".
+    m = _AGENT_HOPE.search(turns[closing[-1]].text) if closing else None
+    if m:
+        # the agent's last run, after any turn that handed the issue on
+        final = [i for i in closing if i > max((j for j in closing if _transfers(handoffs.get(j))), default=-1)]
+        if final and final[-1] == closing[-1] and _explains(" ".join(turns[i].text for i in final)):
+            return Ending(True, "agent_explains", closing[-1], m.start(), m.end())
     thanked = not contest and any(_acknowledges(turns[i].text) for i in run)
     # 3. Handed elsewhere: in the agent turn the customer answered, or in the closing
     #    turns (after the customer's thanks only a transfer counts there: a link or

@@ -1,0 +1,94 @@
+"""UNRESOLVED endings: resolved dialogs we used to flag, and the hard negatives that must stay open."""
+
+from __future__ import annotations
+
+import pytest
+
+from effortnlp.markers import MarkerFinder
+from effortnlp.schema import Ticket, Turn
+
+
+@pytest.fixture(scope="module")
+def finder() -> MarkerFinder:
+    return MarkerFinder.shared()
+
+
+def C(text: str) -> Turn:
+    return Turn("customer", text)
+
+
+def A(text: str) -> Turn:
+    return Turn("agent", text)
+
+
+def unresolved(finder, *turns: Turn) -> list:
+    return [h for h in finder.find(Ticket("u1", tuple(turns))) if h.label == "UNRESOLVED"]
+
+
+# -- a closing pleasantry answering the agent's ------------------------------------
+
+@pytest.mark.parametrize("reply", ["You too!", "and you too :)", "Same to you", "Keep up the great work!",
+                                   "Have a lovely evening", "likewise, enjoy your weekend"])
+def test_a_pleasantry_after_an_answer_is_resolved(finder, reply):
+    assert unresolved(finder, C("Does the 9:15 stop at Oldbridge?"), A("It does, platform two."),
+                      C("Brilliant, I've booked it, thanks a lot"), A("No problem, have a good day!"), C(reply)) == []
+
+
+def test_a_pleasantry_does_not_settle_a_handoff_or_a_complaint(finder):
+    assert unresolved(finder, C("My parcel never came."), A("Please DM us your order number. Have a nice day!"),
+                      C("You too"))
+    assert unresolved(finder, C("My parcel never came."), A("Sorry about that."),
+                      C("Still nothing arrived, have a nice day"))
+
+
+# -- past doubt settled by the answer ---------------------------------------------
+
+def test_past_doubt_then_thanks_is_resolved(finder):
+    assert unresolved(finder, C("Can I pick up my tickets at any station?"), A("Yes, any staffed station with a machine."),
+                      C("Great, I wasn't sure whether it had to be your own station. Thanks for the quick reply")) == []
+    assert unresolved(finder, C("Can I pay in instalments?"), A("Yes, choose the monthly option at checkout."),
+                      C("Oh I had no idea, cheers")) == []
+
+
+def test_a_present_doubt_stays_open(finder):
+    assert unresolved(finder, C("Can I pay in instalments?"), A("Yes, choose the monthly option at checkout."),
+                      C("I'm still not sure where that option is"))
+
+
+# -- the agent's glad closing with only a conditional offer ------------------------
+
+def test_glad_closing_with_a_courtesy_offer_is_resolved(finder):
+    assert unresolved(finder, C("Where is my money back?"), A("It went out on Friday."),
+                      C("Finally got it today after three weeks, calling you was useless though"),
+                      A("Great to hear! If you ever need us again, just DM us.")) == []
+
+
+def test_glad_closing_that_hands_the_issue_on_stays_open(finder):
+    assert unresolved(finder, C("Where is my money back?"), A("It went out on Friday."),
+                      C("Nope, nothing here"),
+                      A("Glad to help! Please call our refunds team on 0800 111 222 to trace it."))
+
+
+# -- an explanation closed with "hope this helps" ----------------------------------
+
+def test_explanation_with_hope_this_helps_is_resolved(finder):
+    assert unresolved(finder, C("Why did my subscriber count drop overnight?"),
+                      A("Counts are reviewed regularly to remove closed and spam accounts, so it is normal for the "
+                        "number to go down a little after each review. We hope this clarifies things!")) == []
+    assert unresolved(finder, C("Why was I charged a booking fee on a free ticket?"),
+                      A("That fee covers the seat reservation, which is not part of the free fare and is charged "
+                        "on every booking. More info: https://example.com/fees Hope that helps.")) == []
+
+
+@pytest.mark.parametrize("agent", [
+    # a fix still to try
+    "You can try signing out and back in on the app, that usually resets the sync for most people. Hope this helps!",
+    # only a pointer: the link replaces the answer
+    "Hi there. Info here: https://example.com/help Hope this helps.",
+    # pointer to another channel
+    "For anything account related please call our support line, they are open every day from 8 until 8. Hope this helps!",
+    # a question back
+    "Sorry to hear the player keeps freezing on your television, is it on the latest version of the app? Hope this helps",
+])
+def test_hope_this_helps_after_advice_a_bare_link_or_a_question_stays_open(finder, agent):
+    assert unresolved(finder, C("The player keeps freezing on my TV."), A(agent))
