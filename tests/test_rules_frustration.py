@@ -91,6 +91,30 @@ POSITIVES = [
     "Why was my order cancelled???",
     "I have NEVER had this problem before.",
     "I was told it would be fixed and it is STILL broken.",
+    # round 2: let down, complaint lexicon, demands for accountability
+    "Honestly I feel so let down by the whole airline.",
+    "The offer on your homepage is completely misleading.",
+    "Your broadband has been really fucky all week.",
+    "I'm really upset about how the engineer visit went.",
+    "Another poor performance from the evening service.",
+    "Driver says one thing, app says another, get your story straight.",
+    "I showed the receipt at the desk and they did nothing.",
+    "The bank must do a lot better than this.",
+    "That rep needs to be disciplined for the way he spoke.",
+    "Hearing the same answer again from your team.",
+    "It doesn't make me want to renew next year.",
+    # round 2: questions at the company
+    "So what was the point of paying for express shipping?",
+    "Why has it taken so long to refund a cancelled trip?",
+    "Three hours in the queue, where is your customer service?",
+    "Why not just admit the parcel is lost?",
+    # round 2: sarcasm
+    "Wifi out again on my day off, well played.",
+    "Really glad I'm paying extra for the premium plan then.",
+    "Bins left all over the pavement, lovely start to my morning.",
+    "Oh the driver was sick, that makes it all okay then.",
+    "C'mon, a month for a new charger?",
+    "#thanksbutnothanks",
 ]
 
 NEGATIVES = [
@@ -124,6 +148,13 @@ NEGATIVES = [
     "Please DM me the form. I have ALWAYS loved your stores.",
     "Is anyone else's app asking for a code?",
     "It's been 3 days since I ordered and it arrived today, lovely.",
+    # round 2 hard negatives
+    "I think I got a phishing scam email pretending to be you.",
+    "This seller looks like a scam, can you check the listing?",
+    "Do you have an INTERNET ONLY plan?",
+    "Notes from the call #notes",
+    "Is there a way to start the day with an alarm on the app?",
+    "I'm not upset at all, thanks for sorting it.",
 ]
 
 
