@@ -266,7 +266,7 @@ _AGENT_GLAD = _rx(
     r"\b(?:glad|happy|pleased|delighted) (?:that )?(?:we|i)(?: were| was| could| can|'ve been| have been)+ (?:able to )?"
     r"(?:help|assist|sort|fix|resolve|get)"
     r"|\b(?:great|good|glad|happy|lovely|nice|pleased|awesome|fantastic|wonderful|brilliant) to (?:hear|see|read)"
-    r"(?: (?:that|it|this))?\s*(?:[.!]|$)"
+    r"(?: (?:that|it|this))?\s*(?:[.!]|,? (?:[A-Z]\w*|:\)|\U0001F600|\U0001F60A)?\s*[.!]|$)"
     r"|\byou(?:'re| are) (?:very |most |so )?welcome\b|\bmy pleasure\b|\b(?:any ?time|no problem at all)[.!]"
 )
 #: The agent's last word leaves the issue pending ("looking into it", "under review").

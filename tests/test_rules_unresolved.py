@@ -92,3 +92,20 @@ def test_explanation_with_hope_this_helps_is_resolved(finder):
 ])
 def test_hope_this_helps_after_advice_a_bare_link_or_a_question_stays_open(finder, agent):
     assert unresolved(finder, C("The player keeps freezing on my TV."), A(agent))
+
+
+# -- glad closings with a name, and asking whether something still holds -------------
+
+def test_glad_to_hear_with_a_name_is_resolved(finder):
+    assert unresolved(finder, C("Is my replacement card on its way?"), A("It was posted yesterday."),
+                      C("It turned up this morning"), A("Great to hear, Sam! Enjoy the rest of your day.")) == []
+
+
+def test_asking_whether_something_still_holds_is_no_complaint(finder):
+    assert unresolved(finder, C("Sunday trains: is it still the same timetable as last week?"),
+                      A("Yes, no changes this weekend."), C("Brilliant, thanks")) == []
+    assert unresolved(finder, C("Does that discount still apply in store?"), A("It does, until Monday."),
+                      C("Great, thank you")) == []
+    # a plain "still the same" is still a complaint
+    assert unresolved(finder, C("The bill is still the same after your change."), A("Sorry about that."),
+                      C("Thanks"))
