@@ -76,6 +76,26 @@ POSITIVES = [
     ("customer", "The airline insists it's the travel agent's responsibility."),
     ("customer", "Your supervisor at the desk was really dismissive."),
     ("customer", "Then the duty manager said it could not be done over the phone."),
+    # round 2: a phone / chat / lending team or a live agent takes over
+    ("agent", "For anything billing related, our live chat team are best placed to help: see the link."),
+    ("agent", "Please ring the Home Lending team on the number below, they are open until 8pm."),
+    ("agent", "Tap the button below to talk to an agent in real time."),
+    ("agent", "You can speak with a representative on our toll free line."),
+    ("agent", "Here is a link to our support team that will be able to sort the refund."),
+    # the case is sent on again, or someone else is checking it
+    ("agent", "Sorry for the wait, we've resubmitted your request again for processing."),
+    ("agent", "We have forwarded your concerns to the store for a response."),
+    ("agent", "I have a colleague checking on the order status right now."),
+    ("agent", "I've asked a specialist to double check the settlement figures."),
+    ("agent", "Our billing team are currently working on your refund."),
+    # a store or baggage office, a partner's staff, and a customer looped back
+    ("agent", "If possible, head in to your local branch with photo ID."),
+    ("agent", "Please bring the broken case to the baggage services office before you leave the airport."),
+    ("agent", "Our colleagues at Manchester Airport will arrange a taxi for you."),
+    ("agent", "Please submit details to our fraud team using the form linked below."),
+    ("agent", "It might be worth having someone from your college get in touch with us."),
+    ("agent", "Your bank should be able to give you further advice on the charge."),
+    ("customer", "Every link you send me just takes me back to customer support, who can't help."),
 ]
 
 NEGATIVES = [
@@ -116,6 +136,15 @@ NEGATIVES = [
     ("agent", "We've just spoken with the store manager, who confirmed the stock is in."),
     ("agent", "That's a question for you to decide, there is no wrong answer."),
     ("agent", "We can't see your order from here, can you DM the number?"),
+    # round 2: forwarding feedback or a suggestion is not handing the issue over
+    ("agent", "Thanks, we will log that as a feature request for our developers."),
+    ("agent", "I've shared your feedback with the product team."),
+    ("agent", "We'll forward your comments to the store manager."),
+    ("agent", "Open Device Manager to update the driver and restart."),
+    ("customer", "Lots of people have been told to contact the phone maker about this bug."),
+    ("customer", "The coat was in stock but was waiting to be sent to another store."),
+    ("agent", "Our team is aware of the outage and we'll keep you posted."),
+    ("customer", "I've been waiting to speak to a representative for hours."),
 ]
 
 
