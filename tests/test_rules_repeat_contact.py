@@ -104,6 +104,39 @@ CUSTOMER_POSITIVES = [
     "Delivery window missed yet again.",
     "Once again the app has logged me out of my account.",
     "I was on the phone with billing support for ages.",
+    # round 2: recurring issue, returning customer
+    "Hello again, my router has dropped out overnight.",
+    "Here we go again, the app will not open.",
+    "The sound cut out for the fifth time tonight.",
+    "Power went off third time this week.",
+    "That's the 2nd faulty charger you have sent me.",
+    "Lost signal three times today on the same street.",
+    "The error is still there after the update.",
+    "It's doing that again since this morning.",
+    "My card got declined, it happened again last night.",
+    "We've experienced this problem before with the old box.",
+    # round 2: chasing / ignored
+    "Any news so far about my claim?",
+    "No reply yet, is anyone reading these?",
+    "Judging by the lack of replies nobody cares.",
+    "I still did not get the voucher code.",
+    "Feel totally ignored at this point.",
+    "Sent four msgs through the app, zero help.",
+    "No answer to emails or calls, what now?",
+    "This dispute dates back to March.",
+    "Did you receive my photos in the DM?",
+    "Same answer every time I ask about the bill.",
+    "@brandhelp ??",
+    "Fed up of texting you about this bill.",
+    # round 2: staff / prior calls
+    "Sitting on hold with your billing line.",
+    "Can someone please answer the phone at the depot?",
+    "You lot promised a technician on Monday.",
+    "They rang me last week and said it was sorted.",
+    "We complained to the duty manager at the time.",
+    "Talked with a store manager who shrugged.",
+    "Your shop staff said the warranty covers it.",
+    "I have only emailed your customer services twice about this.",
 ]
 
 AGENT_POSITIVES = [
@@ -133,6 +166,15 @@ AGENT_POSITIVES = [
     "Please wait 48 hours for the change to take effect, then try again.",
     "We'll keep you in the loop while the team investigates.",
     "We should have an answer for you shortly.",
+    "Hello again! Did that reset help at all?",
+    "Please stay tuned for an announcement.",
+    "Keep checking the status page for updates.",
+    "One of our specialists will contact you by Friday.",
+    "Fill in the form and we will be in touch within a day.",
+    "When you get home, DM us the serial number and we'll check.",
+    "We tried to reach you by phone this morning.",
+    "You can resubmit the request in 14 days.",
+    "Our billing specialist will be back on Tuesday to look at this.",
 ]
 
 CUSTOMER_NEGATIVES = [
@@ -156,6 +198,13 @@ CUSTOMER_NEGATIVES = [
     "They reopened the terminal an hour later.",
     "Thanks once again for the quick help!",
     "Nobody called at my door, the parcel went to a neighbour.",
+    "It worked the second time I tried it.",
+    "My order was for the second time slot on Friday.",
+    "I've never had this issue before with my phone.",
+    "The outage has been going on since lunch.",
+    "My brother said the store was closed.",
+    "Just pick up the phone and ring your mum, honestly.",
+    "Nobody told me there were two sizes.",
 ]
 
 AGENT_NEGATIVES = [
@@ -168,6 +217,9 @@ AGENT_NEGATIVES = [
     "Feel free to reach out again if you have any other questions.",
     "If you don't see the option in settings, let us know.",
     "If the page does not load, please let us know which browser you use.",
+    "Keep us posted!",
+    "When you have a moment, try these steps and let us know.",
+    "You can pick it up at the counter again tomorrow.",
 ]
 
 
