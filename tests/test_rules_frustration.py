@@ -115,6 +115,9 @@ POSITIVES = [
     "Oh the driver was sick, that makes it all okay then.",
     "C'mon, a month for a new charger?",
     "#thanksbutnothanks",
+    "Box arrived empty and I won't buy anything again from here.",
+    "Charged twice this month. Fix it!",
+    "Refused a refund after a death in the family, this ain't right.",
 ]
 
 NEGATIVES = [
@@ -155,6 +158,8 @@ NEGATIVES = [
     "Notes from the call #notes",
     "Is there a way to start the day with an alarm on the app?",
     "I'm not upset at all, thanks for sorting it.",
+    "The screen flickers on startup, please fix it!",
+    "How do I fix it? The guide didn't say.",
 ]
 
 
