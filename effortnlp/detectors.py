@@ -298,6 +298,11 @@ _ADVICE = _rx(
 )
 #: Words the explanation needs besides its links.
 _HOPE_MIN_WORDS = 20
+#: A fix still to try, or a reply sent elsewhere: no answer in the thread itself.
+_TRY_IT = _rx(
+    r"\b(?:try|trying|test|restart|reboot|reset|(?:log|sign) (?:out|in|back)|reinstall|clear|update|go ahead and|"
+    r"replied|responded|sent you|let (?:us|me) know|keep (?:us|me) posted)\b"
+)
 _URL = re.compile(r"https?://\S+")
 _QUESTION = _rx(
     r"\?|^\W*(?:@\w+\s+)*(?:hi|hello|hey)?\W*(?:what|when|where|which|who|why|how|is|are|can|could|do|does|did|will|would|should)\b"
@@ -827,6 +832,16 @@ def ending(turns: tuple[Turn, ...], rule_hits: list[MarkerHit]) -> Ending | None
         text = " ".join(turns[i].text for i in closing)
         if len(text.split()) >= 6 and not _AGENT_NOT_ANSWER.search(text) and not _URL.search(text):
             return Ending(True, "answered", closing[-1])
+    # 6b. The customer gave what the agent asked for, and the agent's last word acts on it.
+    if closing and prev_a is not None and "?" in turns[prev_a].text and not _contests(asked.replace("?", " ")):
+        text = " ".join(turns[i].text for i in closing)
+        if (
+            len(text.split()) >= 6
+            and not _AGENT_NOT_ANSWER.search(text)
+            and not _URL.search(text)
+            and not _TRY_IT.search(text)
+        ):
+            return Ending(True, "answered_request", closing[-1])
     return Ending(False, "open_end", last_c, 0, min(len(turns[last_c].text), 80))
 
 

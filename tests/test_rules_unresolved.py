@@ -109,3 +109,21 @@ def test_asking_whether_something_still_holds_is_no_complaint(finder):
     # a plain "still the same" is still a complaint
     assert unresolved(finder, C("The bill is still the same after your change."), A("Sorry about that."),
                       C("Thanks"))
+
+
+# -- the customer gave what the agent asked for, and the agent acted on it -----------
+
+def test_agent_acts_on_the_detail_it_asked_for(finder):
+    assert unresolved(finder, C("I'd like to move my seat to the front row."), A("Which flight is that for?"),
+                      C("BA 123 on Friday"), A("Thanks, your seat has now moved to row one for that flight.")) == []
+    assert unresolved(finder, C("Is dinner included on my flight?"), A("Which route are you flying?"),
+                      C("Leeds to Rome"), A("A light meal and drinks are served free on that route, enjoy the trip.")) == []
+
+
+@pytest.mark.parametrize("agent", [
+    "Thanks, please restart the app and log back in, then test it again.",
+    "Thanks, we've just replied to you over in direct messages.",
+    "Thanks, unfortunately we can't change the seat once you have checked in.",
+])
+def test_agent_acting_on_the_detail_with_a_fix_to_try_or_elsewhere_stays_open(finder, agent):
+    assert unresolved(finder, C("My run history is missing."), A("Which phone do you have?"), C("A Pixel 6"), A(agent))
