@@ -137,6 +137,10 @@ CUSTOMER_POSITIVES = [
     "Talked with a store manager who shrugged.",
     "Your shop staff said the warranty covers it.",
     "I have only emailed your customer services twice about this.",
+    "I've had to reboot the box several times since Monday.",
+    "Got declined again at the till with the same card.",
+    "We were told on the phone that the fee would be waived.",
+    "Sent an appeal last month and nothing happened.",
 ]
 
 AGENT_POSITIVES = [
@@ -175,6 +179,7 @@ AGENT_POSITIVES = [
     "We tried to reach you by phone this morning.",
     "You can resubmit the request in 14 days.",
     "Our billing specialist will be back on Tuesday to look at this.",
+    "Did you manage to speak with our returns team?",
 ]
 
 CUSTOMER_NEGATIVES = [
@@ -205,6 +210,8 @@ CUSTOMER_NEGATIVES = [
     "My brother said the store was closed.",
     "Just pick up the phone and ring your mum, honestly.",
     "Nobody told me there were two sizes.",
+    "I was charged twice for one order.",
+    "I tried restarting but nothing happened.",
 ]
 
 AGENT_NEGATIVES = [
