@@ -678,7 +678,14 @@ _HANDOFF_LABELS = frozenset({"TRANSFER", "CHANNEL_SWITCH", "REPEAT_CONTACT"})
 #: Open words that still count after a "that worked" in the same message ("worked, but not for long").
 _STILL_OPEN = _rx(r"\?|\b(?:still|not|no|never|nothing|waiting|unless|why|again|unacceptable|ridiculous|useless)\b|n't\b")
 #: Families whose resolution also settles earlier "didn't work" hits in the ticket.
-_SETTLING = frozenset({"customer_confirms", "agent_confirms"})
+_SETTLING = frozenset({"customer_confirms", "agent_confirms", "agent_confirms_fake"})
+#: The agent tells the customer a message they got is not genuine: that answers "is this real?",
+#: whatever address it then gives to report it to.
+_FAKE = _rx(
+    r"\b(?:phishing|spoof(?:ed|ing)?|fraudulent|(?:is|be|was|a|likely|potential) (?:a )?scam|"
+    r"(?:not|isn't|wasn't|aren't|weren't) (?:a |an )?(?:legitimate|genuine|authentic|official)|"
+    r"(?:not|isn't|wasn't|aren't|weren't) (?:from|sent by) us)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -798,6 +805,11 @@ def ending(turns: tuple[Turn, ...], rule_hits: list[MarkerHit]) -> Ending | None
         m = _AGENT_GLAD.search(turns[i].text)
         if m:
             return Ending(True, "agent_glad", i, m.start(), m.end())
+    # 2d. The agent's last word says the message the customer asked about is fake.
+    if closing and "?" not in turns[closing[-1]].text and not _transfers(handoffs.get(closing[-1])):
+        m = _FAKE.search(turns[closing[-1]].text)
+        if m:
+            return Ending(True, "agent_confirms_fake", closing[-1], m.start(), m.end())
     # 2c. The agent's last word is an explanation closed with "hope this helps".
     m = _AGENT_HOPE.search(turns[closing[-1]].text) if closing else None
     if m:

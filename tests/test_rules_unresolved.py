@@ -127,3 +127,18 @@ def test_agent_acts_on_the_detail_it_asked_for(finder):
 ])
 def test_agent_acting_on_the_detail_with_a_fix_to_try_or_elsewhere_stays_open(finder, agent):
     assert unresolved(finder, C("My run history is missing."), A("Which phone do you have?"), C("A Pixel 6"), A(agent))
+
+
+# -- the agent says the message the customer asked about is fake ----------------------
+
+@pytest.mark.parametrize("agent", [
+    "Thanks for flagging this. That text isn't from us, it's a phishing attempt. Please forward it to our email address so we can block the sender.",
+    "This email is not genuine and looks like a scam, so please don't click any links in it.",
+])
+def test_agent_confirming_a_fake_message_resolves(finder, agent):
+    assert unresolved(finder, C("I keep getting texts saying my card is blocked, is this real?"), A(agent)) == []
+
+
+def test_asking_whether_it_is_a_scam_stays_open(finder):
+    assert unresolved(finder, C("I keep getting texts saying my card is blocked."),
+                      A("Could this be a phishing text? Can you send us a screenshot?"))
