@@ -145,6 +145,8 @@ NEGATIVES = [
     ("customer", "The coat was in stock but was waiting to be sent to another store."),
     ("agent", "Our team is aware of the outage and we'll keep you posted."),
     ("customer", "I've been waiting to speak to a representative for hours."),
+    ("agent", "Are you referring to a Windows or Office activation error?"),
+    ("agent", "We'd recommend visiting our help centre for the full steps."),
 ]
 
 
