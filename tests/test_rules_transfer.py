@@ -96,6 +96,7 @@ POSITIVES = [
     ("agent", "It might be worth having someone from your college get in touch with us."),
     ("agent", "Your bank should be able to give you further advice on the charge."),
     ("customer", "Every link you send me just takes me back to customer support, who can't help."),
+    ("agent", "I've informed our store management team who will make sure the shelves are checked today."),
 ]
 
 NEGATIVES = [
@@ -146,6 +147,7 @@ NEGATIVES = [
     ("agent", "Our team is aware of the outage and we'll keep you posted."),
     ("customer", "I've been waiting to speak to a representative for hours."),
     ("agent", "Are you referring to a Windows or Office activation error?"),
+    ("agent", "One of the team will reply to you first thing tomorrow."),
     ("agent", "We'd recommend visiting our help centre for the full steps."),
 ]
 
