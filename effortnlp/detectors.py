@@ -268,6 +268,9 @@ _AGENT_GLAD = _rx(
     r"|\b(?:great|good|glad|happy|lovely|nice|pleased|awesome|fantastic|wonderful|brilliant) to (?:hear|see|read)"
     r"(?: (?:that|it|this))?\s*(?:[.!]|,? (?:[A-Z]\w*|:\)|\U0001F600|\U0001F60A)?\s*[.!]|$)"
     r"|\byou(?:'re| are) (?:very |most |so )?welcome\b|\bmy pleasure\b|\b(?:any ?time|no problem at all)[.!]"
+    # the agent sees the trip worked out ("we see you made it", "thrilled to see you've arrived")
+    r"|\b(?:see|seeing|looks like|glad|great|good|happy|pleased) (?:that )?you(?:'ve| have)? "
+    r"(?:made it|got there|got home|arrived|landed|made (?:your|the) (?:connection|flight|train))"
 )
 #: The agent's last word leaves the issue pending ("looking into it", "under review").
 _AGENT_PENDING = _rx(

@@ -142,3 +142,9 @@ def test_agent_confirming_a_fake_message_resolves(finder, agent):
 def test_asking_whether_it_is_a_scam_stays_open(finder):
     assert unresolved(finder, C("I keep getting texts saying my card is blocked."),
                       A("Could this be a phishing text? Can you send us a screenshot?"))
+
+
+def test_agent_seeing_the_trip_worked_out_resolves(finder):
+    assert unresolved(finder, C("Will the 6pm connection wait for us? We're still on the tarmac"),
+                      A("It's holding for a few minutes, hurry!"), C("Running now, hope they wait"),
+                      A("Looks like you made it! Enjoy the flight.")) == []
