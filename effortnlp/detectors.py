@@ -205,8 +205,9 @@ _WEAK_ACK = _rx(
     r"\b(?:perfect|great|awesome|brilliant|excellent|amazing|understood|makes sense|ok(?:ay)?|kk?|cool|noted|lovely|"
     r"fab|fantastic|wonderful|legend|you rock|superb|nice one|sweet|good to know|fair enough|gotcha|roger|"
     # a closing pleasantry answering the agent's ("have a good day" -> "you too")
-    r"(?:and )?you too|same to you|likewise|keep up the (?:good|great) work|"
-    r"(?:have|enjoy) a (?:good|great|nice|lovely|wonderful) (?:day|night|evening|weekend|one))\b"
+    r"(?:and )?you too|(?:me|you) too|same to you|likewise|keep up the (?:good|great) work|no worries|no problem|"
+    r"(?:have|enjoy) a (?:good|great|nice|lovely|wonderful) (?:day|night|evening|weekend|one|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b"
 )
 _SHORT_ACK_WORDS = 8
 _OPEN = _rx(
@@ -234,6 +235,8 @@ _COURTESY = _rx(
     r"nothing else|that'?s all(?: i needed)?|you(?:'ve| have) (?:not|never) let me down|"
     r"no,? (?:thanks|thank you|that'?s (?:everything|it|all|fine|great|perfect))|that'?s everything|"
     r"(?:can't|cannot) wait to|"
+    # "thanks again" is no "broken again"
+    r"(?:thanks|thank you|thank u|thx|ty|cheers)(?: so much| very much| both| all)? again|(?:once )?again,? (?:thanks|thank you)|"
     # past doubt the answer settled ("I wasn't sure it would...", "had no idea")
     r"(?:i|we) (?:wasn't|was not|wasnt|weren't|were not) sure|(?:i|we) had no idea|"
     r"(?:i|we) (?:didn't|did not) (?:realise|realize))\b"

@@ -148,3 +148,18 @@ def test_agent_seeing_the_trip_worked_out_resolves(finder):
     assert unresolved(finder, C("Will the 6pm connection wait for us? We're still on the tarmac"),
                       A("It's holding for a few minutes, hurry!"), C("Running now, hope they wait"),
                       A("Looks like you made it! Enjoy the flight.")) == []
+
+
+# -- "thanks again" and other closing courtesies ---------------------------------------
+
+def test_thanks_again_is_no_broken_again(finder):
+    assert unresolved(finder, C("How do I open a support case?"), A("Use the New request button on the portal."),
+                      C("Found it - all sorted now! Thanks again.")) == []
+    assert unresolved(finder, C("Router keeps dropping."), A("Try a factory reset."),
+                      C("Did that, it's dropping again"))
+
+
+@pytest.mark.parametrize("reply", ["No worries :)", "Me too! Have a nice Sunday."])
+def test_short_courtesy_replies_acknowledge(finder, reply):
+    assert unresolved(finder, C("Why was my train late yesterday?"),
+                      A("A signal fault near the station held it for ten minutes, sorry for the delay."), C(reply)) == []
