@@ -192,7 +192,10 @@ _FIXED = _rx(
     r"(?:received|got|get) (?:it|them|the (?:refund|email|code|link|money|credit|parcel|package|item|order|replacement))|"
     r"got it|arrived|came through|come through|went through|gone through|showing (?:up )?now|that (?:answers|helps|helped)|"
     r"answers my question|found it|working (?:just )?fine|(?:for|thanks for) (?:sorting|fixing|resolving|solving|sorting out|getting)|"
-    r"managed (?:it|now|to (?:do|sort|fix|get))|all (?:is |)(?:good|sorted|fixed|resolved|solved) now)\b"
+    r"managed (?:it|now|to (?:do|sort|fix|get))|all (?:is |)(?:good|sorted|fixed|resolved|solved) now|"
+    # the customer solved it themself
+    r"figured (?:it|this|that|everything)(?: all)? out|got (?:it|this|everything) (?:all )?figured out|"
+    r"worked (?:it|this|that) out|all (?:i|we) (?:had|needed) to do was)\b"
 )
 _THANKS = _rx(
     r"\b(?:thanks|thank you|thank u|thankyou|thx|ty|tysm|tq\w*|cheers|appreciate(?:d)?|much appreciated|"

@@ -163,3 +163,15 @@ def test_thanks_again_is_no_broken_again(finder):
 def test_short_courtesy_replies_acknowledge(finder, reply):
     assert unresolved(finder, C("Why was my train late yesterday?"),
                       A("A signal fault near the station held it for ten minutes, sorry for the delay."), C(reply)) == []
+
+
+@pytest.mark.parametrize("reply", ["Got it all figured out now, thanks for the help!",
+                                   "All I had to do was sign out and back in, cheers"])
+def test_customer_solving_it_themself_resolves(finder, reply):
+    assert unresolved(finder, C("My controller won't pair."), A("Which console do you have?"), C("The newest one"),
+                      A("Hold the pair button for ten seconds."), C(reply)) == []
+
+
+def test_not_figured_out_stays_open(finder):
+    assert unresolved(finder, C("My controller won't pair."), A("Hold the pair button for ten seconds."),
+                      C("Still haven't figured it out, it just blinks"))
