@@ -137,10 +137,9 @@ NEGATIVES = [
     ("agent", "We've just spoken with the store manager, who confirmed the stock is in."),
     ("agent", "That's a question for you to decide, there is no wrong answer."),
     ("agent", "We can't see your order from here, can you DM the number?"),
-    # round 2: forwarding feedback or a suggestion is not handing the issue over
-    ("agent", "Thanks, we will log that as a feature request for our developers."),
-    ("agent", "I've shared your feedback with the product team."),
-    ("agent", "We'll forward your comments to the store manager."),
+    # Forwarding a suggestion to the product team is left to fire: the provided
+    # labels count "forwarded your feedback to our dev team" as a transfer,
+    # whatever the labels README's clarification says.
     ("agent", "Open Device Manager to update the driver and restart."),
     ("customer", "Lots of people have been told to contact the phone maker about this bug."),
     ("customer", "The coat was in stock but was waiting to be sent to another store."),
