@@ -292,7 +292,7 @@ _AGENT_PENDING = _rx(
 _AGENT_NOT_ANSWER = _rx(
     r"\?|\b(?:unfortunately|unable|can't|cannot|can not|won't be able|not able|don't have|do not have|not possible|"
     r"isn't possible|not available|sorry to hear|apologi[sz]e for|we'?re sorry|please|pls|kindly|dm|visit|contact|"
-    r"reach out|check out|let us know|wait|in progress)\b"
+    r"reach out|check out|let us know|wait|in progress|visiting|replied|website)\b"
 )
 #: The agent closes an explanation with "hope this helps / clarifies".
 _AGENT_HOPE = _rx(
@@ -849,7 +849,7 @@ def ending(turns: tuple[Turn, ...], rule_hits: list[MarkerHit]) -> Ending | None
         return Ending(True, "customer_thanks", last_c)
     # 6. The customer asked, the agent answered last.
     asked = " ".join(turns[i].text[-600:] for i in run)
-    if closing and _QUESTION.search(asked) and not _contests(asked.replace("?", " ")):
+    if closing and _QUESTION.search(asked) and not _STRONG_OPEN.search(_COURTESY.sub(" ", asked.replace("?", " "))):
         text = " ".join(turns[i].text for i in closing)
         if len(text.split()) >= 6 and not _AGENT_NOT_ANSWER.search(text) and not _URL.search(text):
             return Ending(True, "answered", closing[-1])

@@ -175,3 +175,20 @@ def test_customer_solving_it_themself_resolves(finder, reply):
 def test_not_figured_out_stays_open(finder):
     assert unresolved(finder, C("My controller won't pair."), A("Hold the pair button for ten seconds."),
                       C("Still haven't figured it out, it just blinks"))
+
+
+# -- a question holding a "not" is still a question the agent can answer ---------------
+
+def test_question_with_a_negation_answered_is_resolved(finder):
+    assert unresolved(finder, C("Why isn't the 8:10 stopping at Millbrook today?"),
+                      A("It's running fast to recover time after an earlier signal fault on the line.")) == []
+
+
+def test_answer_that_sends_the_customer_elsewhere_stays_open(finder):
+    assert unresolved(finder, C("What happens to my seat reservation now the train is cancelled?"),
+                      A("It moves to the next service and you can claim for the delay by visiting the operator's site."))
+    assert unresolved(finder, C("Why isn't my refund showing yet?"),
+                      A("Thanks for the details, I have just replied to you in private messages."))
+    # a plain "still broken" in the question keeps it open
+    assert unresolved(finder, C("Why is the app still not working after the update?"),
+                      A("The update changed the login screen for everyone this week."))
