@@ -310,7 +310,8 @@ _HOPE_MIN_WORDS = 20
 #: A fix still to try, or a reply sent elsewhere: no answer in the thread itself.
 _TRY_IT = _rx(
     r"\b(?:try|trying|test|restart|reboot|reset|(?:log|sign) (?:out|in|back)|reinstall|clear|update|go ahead and|"
-    r"replied|responded|sent you|let (?:us|me) know|keep (?:us|me) posted)\b"
+    r"replied|responded|sent you|let (?:us|me) know|keep (?:us|me) posted|"
+    r"hope (?:this|that|it|everything|the \w+)(?: has| is|'s| was| will))\b"
 )
 _URL = re.compile(r"https?://\S+")
 _QUESTION = _rx(
@@ -737,9 +738,18 @@ def _confirmed_fix(text: str) -> re.Match[str] | None:
     return None
 
 
+#: A completed action only hoped for or conditional ("I hope it has been resolved", "once it's refunded").
+_HOPED = _rx(r"\b(?:hope|hoping|hopefully|if|once|when|until|as soon as|whether)\b[^.!?\n]*$")
+
+
 def _agent_done(text: str) -> re.Match[str] | None:
-    m = _AGENT_DONE.search(text)
-    return m if m and not _STILL_OPEN.search(text[max(0, m.start() - 12) : m.start()]) else None
+    for m in _AGENT_DONE.finditer(text):
+        if _STILL_OPEN.search(text[max(0, m.start() - 12) : m.start()]):
+            continue
+        if _HOPED.search(text[max(0, m.start() - 80) : m.start()]):
+            continue
+        return m
+    return None
 
 
 #: An offer for later ("DM us if you have any questions", "reach back out anytime").
@@ -839,11 +849,12 @@ def ending(turns: tuple[Turn, ...], rule_hits: list[MarkerHit]) -> Ending | None
         h = handoffs[prev_a][0]
         return Ending(False, "handoff", prev_a, h.start, h.end, via=h.label)
     # 4. Pending: the agent's last word says it is still being looked at.
+    #    (or the word the customer thanked, when the agent then only signs off)
     last_a = closing[-1] if closing else prev_a
-    if last_a is not None:
-        m = _AGENT_PENDING.search(turns[last_a].text)
+    for i in (last_a, prev_a if closing and prev_a is not None else None):
+        m = _AGENT_PENDING.search(turns[i].text) if i is not None else None
         if m:
-            return Ending(False, "pending", last_a, m.start(), m.end())
+            return Ending(False, "pending", i, m.start(), m.end())
     # 5. A plain thanks that contests nothing.
     if thanked:
         return Ending(True, "customer_thanks", last_c)

@@ -192,3 +192,16 @@ def test_answer_that_sends_the_customer_elsewhere_stays_open(finder):
     # a plain "still broken" in the question keeps it open
     assert unresolved(finder, C("Why is the app still not working after the update?"),
                       A("The update changed the login screen for everyone this week."))
+
+
+# -- hoped-for or pending outcomes are no confirmation ----------------------------------
+
+def test_agent_hoping_it_is_resolved_is_no_confirmation(finder):
+    assert unresolved(finder, C("I can't book a delivery slot, the site errors."), A("Could you DM us your details?"),
+                      C("Done, sent them over"), A("I hope this has now been resolved for you, have a nice day!"))
+
+
+def test_thanks_for_a_pending_promise_before_a_sign_off_stays_open(finder):
+    assert unresolved(finder, C("Is there a fix for the printer bug?"),
+                      A("Not yet, we'll post an update as soon as the fix is out."), C("Thank you, will watch for it."),
+                      A("Please rate the help you got today in our short survey."))
