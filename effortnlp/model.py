@@ -119,6 +119,11 @@ PRIOR_TURNS_CAP = 1.0
 # range (hand labels rarely go below 2). 4.0 was chosen on the development
 # labels (lowest MAE there); the ranking does not depend on it.
 PRIOR_SOFTNESS = 4.0
+# How much the customer had to write, beyond the one ~25-word message of an
+# effortless exchange: a quarter point per e-fold of words (100 words: 0.34,
+# 400 words: 0.69). Chosen on the development labels, like PRIOR_SOFTNESS.
+PRIOR_PER_LOG_WORD = 0.25
+PRIOR_WORDS_BASE = 25
 
 
 @dataclass
@@ -132,6 +137,7 @@ class PriorModel(EffortModel):
     turns_cap: float = PRIOR_TURNS_CAP
     #: 0 means the plain ``7 - penalty`` clipped to [1, 7] (models saved before softness existed).
     softness: float = PRIOR_SOFTNESS
+    per_log_word: float = PRIOR_PER_LOG_WORD
 
     def predict(self, feature_dicts):
         X = _matrix(feature_dicts)
@@ -141,6 +147,8 @@ class PriorModel(EffortModel):
         penalty = 0.3 * X[:, col["extra_agents"]]
         extra_turns = np.maximum(np.rint(np.expm1(X[:, col["customer_turns_log"]])) - 1, 0)
         penalty = penalty + np.minimum(self.per_extra_turn * extra_turns, self.turns_cap)
+        words_over = np.maximum(X[:, col["customer_words_log"]] - np.log1p(PRIOR_WORDS_BASE), 0.0)
+        penalty = penalty + self.per_log_word * words_over
         for marker, w in self.weights.items():
             n = X[:, col[f"{marker}_count"]]
             penalty = penalty + np.where(n > 0, w * (1 + self.extra_hit * (n - 1)), 0.0)
@@ -250,6 +258,7 @@ def save_model(
             "per_extra_turn": model.per_extra_turn,
             "turns_cap": model.turns_cap,
             "softness": model.softness,
+            "per_log_word": model.per_log_word,
         }
         (directory / WEIGHTS).write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
     else:
@@ -351,6 +360,7 @@ def load_model(directory: str | Path) -> EffortModel:
             per_extra_turn=float(payload.get("per_extra_turn", 0.0)),
             turns_cap=float(payload.get("turns_cap", 0.0)),
             softness=float(payload.get("softness", 0.0)),
+            per_log_word=float(payload.get("per_log_word", 0.0)),
         )
     import joblib
 

@@ -154,3 +154,25 @@ def test_prior_softness_survives_save_and_old_manifests_mean_clipped(tmp_path):
     assert load_model(d).softness == 2.5
     d0 = save_model(PriorModel(softness=0.0), tmp_path / "p0")
     assert load_model(d0).softness == 0.0
+
+
+def test_prior_charges_long_customer_writing_from_a_neutral_base():
+    import math
+
+    def words(n):
+        return dict(NEUTRAL) | {"customer_words_log": math.log1p(n)}
+
+    ces, _ = PriorModel().predict([words(10), words(25), words(100), words(400)])
+    assert ces[0] == ces[1] == pytest.approx(7.0)  # up to a typical short message costs nothing
+    assert 7.0 > ces[2] > ces[3]
+    pen = 0.25 * (math.log1p(400) - math.log1p(25))
+    assert ces[3] == pytest.approx(1 + 6 * math.exp(-pen / 4))
+    assert PriorModel(per_log_word=0.0).predict([words(400)])[0][0] == pytest.approx(7.0)
+
+
+def test_prior_word_charge_survives_save(tmp_path):
+    import json
+
+    d = save_model(PriorModel(per_log_word=0.4), tmp_path / "p")
+    assert load_model(d).per_log_word == 0.4
+    assert "per_log_word" in json.loads((d / "weights.json").read_text())
