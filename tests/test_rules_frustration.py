@@ -11,11 +11,6 @@ import pytest
 from effortnlp.markers import MarkerFinder
 
 
-@pytest.fixture(scope="module")
-def finder() -> MarkerFinder:
-    return MarkerFinder.shared()
-
-
 def frustrated(finder: MarkerFinder, text: str, speaker: str = "customer") -> bool:
     return any(h.label == "FRUSTRATION" for h in finder.turn_hits(text, speaker, 0))
 

@@ -15,11 +15,6 @@ import pytest
 from effortnlp.markers import MarkerFinder
 
 
-@pytest.fixture(scope="module")
-def finder() -> MarkerFinder:
-    return MarkerFinder.shared()
-
-
 def has_rc(finder: MarkerFinder, text: str, speaker: str) -> bool:
     return any(h.label == "REPEAT_CONTACT" for h in finder.turn_hits(text, speaker, 0))
 

@@ -8,11 +8,6 @@ from effortnlp.markers import MarkerFinder
 from effortnlp.schema import Ticket, Turn
 
 
-@pytest.fixture(scope="module")
-def finder() -> MarkerFinder:
-    return MarkerFinder.shared()
-
-
 def rule_ids(finder: MarkerFinder, text: str, speaker: str = "customer") -> set[str]:
     return {h.rule_id for h in finder.turn_hits(text, speaker, 0) if h.label == "REPEAT_INFO"}
 

@@ -7,11 +7,6 @@ import pytest
 from effortnlp.markers import MarkerFinder
 
 
-@pytest.fixture(scope="module")
-def finder() -> MarkerFinder:
-    return MarkerFinder.shared()
-
-
 def transfer_hits(finder: MarkerFinder, text: str, speaker: str) -> list[str]:
     return [h.rule_id for h in finder.turn_hits(text, speaker, 0) if h.label == "TRANSFER"]
 

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from effortnlp.markers import MarkerFinder
 from effortnlp.schema import Ticket, Turn
-
-
-@pytest.fixture(scope="module")
-def finder() -> MarkerFinder:
-    return MarkerFinder.shared()
 
 
 def C(text: str) -> Turn:
