@@ -287,7 +287,7 @@ def ces_rank(finder, pairs: Sequence[tuple[Ticket, dict[str, Any]]]) -> dict[str
     feats = [featurize(t, finder.find(t)) for t, _ in scored]
     ces, _ = PriorModel().predict(feats)
     y = [c for _, c in scored]
-    return {"rho": spearman(y, list(ces)), "mae": sum(abs(a - b) for a, b in zip(y, ces)) / len(y)}
+    return {"rho": spearman(y, list(ces)), "mae": sum(abs(a - b) for a, b in zip(y, ces, strict=True)) / len(y)}
 
 
 def format_ces(finder, pairs: Sequence[tuple[Ticket, dict[str, Any]]]) -> str:

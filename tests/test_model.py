@@ -148,7 +148,6 @@ def test_soft_prior_keeps_ranking_where_the_clipped_one_ties():
 
 
 def test_prior_softness_survives_save_and_old_manifests_mean_clipped(tmp_path):
-    import json
 
     d = save_model(PriorModel(softness=2.5), tmp_path / "p")
     assert load_model(d).softness == 2.5
