@@ -147,7 +147,7 @@ def test_soft_prior_keeps_ranking_where_the_clipped_one_ties():
     assert 1.0 < soft[1] < soft[0] < 7.0
 
 
-def test_prior_softness_survives_save_and_old_manifests_mean_clipped(tmp_path):
+def test_prior_softness_survives_save(tmp_path):
 
     d = save_model(PriorModel(softness=2.5), tmp_path / "p")
     assert load_model(d).softness == 2.5
