@@ -50,6 +50,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
 from .gates import Gate, gate_text, join_separator
+from .prefilter import TurnFilter, like_num_regex
 from .schema import MARKERS, MarkerHit, Ticket
 
 NEGATIVE = "NOT"
@@ -226,6 +227,35 @@ class MarkerFinder:
                 else:
                     phrases.update((w, strings[h]) for _, checks in options for h in checks[0][0])
             self.start_matcher.add("__start__", [Doc(self.nlp.vocab, words=list(p)) for p in sorted(phrases)])
+        self._filters: dict[str, tuple[TurnFilter, TurnFilter]] | None = None
+
+    def turn_filters(self) -> dict[str, tuple[TurnFilter, TurnFilter]]:
+        """Per speaker: (positive rules' filter, negative rules' filter) for skipping tokenization.
+
+        Built on first use (compiling the phrase tries takes a moment). See
+        ``effortnlp.prefilter`` for why a turn they rule out has no match.
+        """
+        if self._filters is None:
+            from spacy.lang.en.stop_words import STOP_WORDS
+
+            like_num = _like_num_regex(self.nlp)
+            out: dict[str, tuple[TurnFilter, TurnFilter]] = {}
+            for who in ("customer", "agent"):
+                pair = []
+                for negative in (False, True):
+                    rules = [
+                        r
+                        for r in self.rules
+                        if r.regex is None and r.speaker in ("any", who) and (r.label == NEGATIVE) == negative
+                    ]
+                    phrases = [
+                        [t.lower_ for t in self._phrase_doc(p)] for r in rules for p in r.phrases
+                    ]
+                    patterns = [list(r.pattern) for r in rules if r.pattern is not None]
+                    pair.append(TurnFilter(phrases, patterns, like_num, STOP_WORDS))
+                out[who] = (pair[0], pair[1])
+            self._filters = out
+        return self._filters
 
     def _phrase_doc(self, phrase: str) -> Doc:
         """A Doc for a pattern phrase, tokenised exactly as the tokenizer would.
@@ -424,7 +454,10 @@ class MarkerFinder:
 
         A regex rule runs only on turns whose lower-cased text holds one of
         the literals every match of it contains (and only if the ticket as a
-        whole does); turns no rule hit skip the resolving step. Turns are
+        whole does); turns no rule hit skip the resolving step. A turn is
+        tokenized only if its speaker's ``TurnFilter`` says a phrase or token
+        pattern may match in it (or, when a positive regex hit is in the
+        turn, a negative rule may). Turns are
         still tokenized one by one: joining them into one text would be fewer
         calls, but spaCy stops caching tokenizations in a Doc after its first
         special case ("I'm"), which makes long Docs several times slower.
@@ -440,13 +473,23 @@ class MarkerFinder:
         self._regex_spans(turns, spans)
         hits: list[MarkerHit] = []
         tokenizer = self.tokenizer
+        filters = self.turn_filters()
         for i, text, speaker in turns:
-            if len(text) <= MAX_CHUNK_CHARS:
-                found = self._spans(tokenizer(text.replace("\u2019", "'")), speaker)
+            plain = text.replace("\u2019", "'")
+            pos, neg = filters[speaker]
+            low = plain.lower()
+            regex_found = spans.get(i)
+            if not (
+                pos.possible(low)
+                or (regex_found and neg.possible(low) and any(sp.rule.label != NEGATIVE for sp in regex_found))
+            ):
+                found = []  # no phrase or token pattern can match here
+            elif len(text) <= MAX_CHUNK_CHARS:
+                found = self._spans(tokenizer(plain), speaker)
             else:
                 found = self._turn_token_spans(text, speaker)
-            if i in spans:
-                found = spans[i] + found
+            if regex_found:
+                found = regex_found + found
             if found:
                 hits.extend(self._resolve(found, text, speaker, i))
         return hits
@@ -566,6 +609,16 @@ def _sentence_span(sp: _Span, text: str) -> _Span:
 @functools.lru_cache(maxsize=8)
 def _shared_finder(directory: str, stamp: tuple) -> MarkerFinder:
     return MarkerFinder(pattern_dir=directory)
+
+
+def _like_num_regex(nlp) -> str | None:
+    """``prefilter.like_num_regex`` for the tokenizer's ``LIKE_NUM``, if it is spaCy's English one."""
+    from spacy.attrs import LIKE_NUM
+    from spacy.lang.en import lex_attrs
+
+    if nlp.vocab.lex_attr_getters.get(LIKE_NUM) is not lex_attrs.like_num:
+        return None
+    return like_num_regex([*lex_attrs._num_words, *lex_attrs._ordinal_words])
 
 
 def _token_check(tok: dict[str, Any], strings) -> tuple[frozenset[int], bool] | None:

@@ -480,3 +480,159 @@ def test_possible_parts_equal_testing_every_part(finder, tickets):
             assert gate.possible_parts(low, starts, ends) == expected, (gate, texts[:2])
             checked += len(expected)
     assert checked > 1000
+
+
+# -- turn prefilter (effortnlp.prefilter) --------------------------------------------
+
+def _fixture_texts() -> list[str]:
+    from effortnlp.io import read_tickets
+
+    root = Path(__file__).resolve().parent.parent / "data"
+    texts: list[str] = []
+    for path in sorted(p for p in (root / "fixtures").rglob("*") if p.is_file() and p.suffix != ".txt"):
+        try:
+            texts += [t.text for tk in read_tickets(path, on_error=lambda e: None) for t in tk.turns if t.text]
+        except Exception:  # noqa: BLE001 - a fixture of a format that is not auto-detected
+            continue
+    texts += [t.text for tk in read_tickets(root / "sample" / "tickets.jsonl") for t in tk.turns if t.text]
+    return texts
+
+
+def _assert_filter_sound(finder: MarkerFinder, text: str) -> tuple[int, int]:
+    """A filter that rules a turn out is never wrong: the matchers find nothing of that kind there.
+
+    Returns (speakers ruled out for positive rules, speakers checked).
+    """
+    low = text.replace("\u2019", "'").lower()
+    skipped = 0
+    for who, (pos, neg) in finder.turn_filters().items():
+        p_ok, n_ok = pos.possible(low), neg.possible(low)
+        if p_ok and n_ok:
+            continue
+        skipped += not p_ok
+        labels = [sp.rule.label for sp in finder._turn_token_spans(text, who)]
+        if not p_ok:
+            assert all(x == "NOT" for x in labels), (who, text, labels)
+        if not n_ok:
+            assert "NOT" not in labels, (who, text, labels)
+    return skipped, 2
+
+
+def test_turn_filter_never_rules_out_a_match(finder, tickets):
+    texts = [t.text for tk in tickets for t in tk.turns if t.text] + _fixture_texts() + _hand_texts()
+    skipped = checked = 0
+    for text in texts:
+        s, c = _assert_filter_sound(finder, text)
+        skipped, checked = skipped + s, checked + c
+    assert skipped > 0.4 * checked  # it does skip (most turns hold no phrase at all)
+
+
+def test_rule_hits_equal_per_turn_without_the_filter(finder, tickets, monkeypatch):
+    """Turns the filter skips give what tokenizing them gives, through ``rule_hits`` as a whole."""
+    fast = [_key(finder.rule_hits(t)) for t in tickets]
+    from effortnlp import prefilter
+
+    monkeypatch.setattr(prefilter.TurnFilter, "possible", lambda self, low: True)
+    assert fast == [_key(finder.rule_hits(t)) for t in tickets]
+
+
+def _fuzz_fragments() -> list[str]:
+    f = MarkerFinder.shared()
+    phrases = sorted({p for r in f.rules for p in r.phrases})
+    words: set[str] = set()
+    for r in f.rules:
+        for tok in r.pattern or ():
+            value = tok.get("LOWER")
+            words.update([value] if isinstance(value, str) else value.get("IN", []) if isinstance(value, dict) else [])
+    special = ["cannot", "gonna", "don't", "can't", "won\u2019t", "I\u2019ve", "we\u2019ll", "y'all", "\u0130",
+               "\u212a", "\u03a3", "\u03c2", "!!", "?!", "!?", "#", "-", ".", ",", "e-mail", "U.S.", ":)", "\n",
+               "\t", "  ", "\u00a0", "5", "20", "1,000", "3rd", "two", "tw,o", "\u0663", "\u00b2", "+", "mins",
+               "(", ")", "'", "\u2019", "\"", "x", "A", "ON", "Hold", "'ll"]
+    return phrases[::7] + sorted(words) + special
+
+
+_FRAGMENTS = _fuzz_fragments()
+_CASES = (str, str.upper, str.title, str.swapcase, lambda s: s.replace(" ", ""), lambda s: s.replace(" ", "  "),
+          lambda s: s.replace("'", "\u2019"), lambda s: s.replace(" ", "\n"))
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_FRAGMENTS), st.sampled_from(_CASES),
+                          st.sampled_from(["", " ", " ", " ", "  ", "\n", "-", "'", ".", "!"])),
+                min_size=1, max_size=12))
+def test_turn_filter_never_rules_out_a_match_fuzzed(parts):
+    text = "".join(case(frag) + sep for frag, case, sep in parts)
+    _assert_filter_sound(MarkerFinder.shared(), text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="0123456789,./+-~\u00b1\u00b2\u0663 abcdefghilmnorstuvwxyzTHOENI\u0130\u212a", max_size=12))
+def test_like_num_regex_holds_for_every_like_num_text(text):
+    from spacy.lang.en.lex_attrs import like_num
+
+    from effortnlp.markers import _like_num_regex
+
+    rx = re.compile(_like_num_regex(MarkerFinder.shared().nlp))
+    if like_num(text):
+        assert rx.search(text.lower().replace(" ", "")), text
+
+
+def test_like_num_regex_number_words():
+    from spacy.lang.en.lex_attrs import _num_words, _ordinal_words, like_num
+
+    from effortnlp.markers import _like_num_regex
+
+    rx = re.compile(_like_num_regex(MarkerFinder.shared().nlp))
+    for w in [*_num_words, *_ordinal_words]:
+        for text in (w, w.upper(), "+" + w, w[:1] + "." + w[1:], w[:2] + ",," + w[2:] + "."):
+            assert not like_num(text) or rx.search(text.lower()), text
+
+
+def test_turn_filter_with_custom_token_patterns(tmp_path, tickets):
+    """Token patterns of every shape the filter reads (and some it does not) give the same hits filtered."""
+    rules = [
+        {"id": "w.num", "label": "WAIT", "pattern": [{"LOWER": {"IN": ["waited", "queued"]}}, {"OP": "{0,2}"},
+                                                     {"LIKE_NUM": True}, {"LOWER": {"IN": ["mins", "hours"]}}]},
+        {"id": "w.plus", "label": "WAIT", "speaker": "customer",
+         "pattern": [{"LOWER": "still"}, {"LOWER": "waiting", "OP": "+"}, {"LOWER": "for"}]},
+        {"id": "t.neg", "label": "TRANSFER", "speaker": "agent",
+         "pattern": [{"LOWER": "pass"}, {"LOWER": "it", "OP": "!"}, {"LOWER": {"IN": ["on", "along"]}}]},
+        {"id": "t.other", "label": "TRANSFER", "pattern": [{"LOWER": {"NOT_IN": ["a"]}}, {"LOWER": "team"}]},
+        {"id": "f.isnum", "label": "FRUSTRATION", "pattern": [{"IS_DIGIT": True}, {"LOWER": "times"}]},
+        {"id": "f.q", "label": "FRUSTRATION", "speaker": "customer", "pattern": [{"TEXT": "?"}, {"ORTH": "!"}]},
+        {"id": "u.two", "label": "UNRESOLVED", "pattern": [{"LOWER": "still"}, {"LOWER": "not", "OP": "{2,3}"}]},
+        {"id": "x.not", "label": "NOT", "suppresses": ["WAIT"], "phrases": ["(on|in) (the|a) queue"]},
+        {"id": "p.ph", "label": "REPEAT_INFO", "speaker": "customer", "phrases": ["(as|like) i (said|told you)"]},
+    ]
+    (tmp_path / "r.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rules))
+    f = MarkerFinder(pattern_dir=tmp_path, detectors=False)
+    texts = ["I waited 20 mins", "queued for twenty hours in a queue", "still waiting waiting for", "pass it on",
+             "pass x along", "the team", "5 times!", "3 TIMES", "why?!", "why? !", "still not not", "as I said",
+             "Like i told you", "waited\n\n3 hours", "WAITED 3hours", "QUEUED forty-two mins"]
+    extra = [Ticket(ticket_id=f"x{i}", turns=(Turn("customer", t), Turn("agent", t))) for i, t in enumerate(texts)]
+    n = 0
+    for ticket in [*tickets[:150], *extra]:
+        fast = _key(f.rule_hits(ticket))
+        assert fast == _key(_reference(f, ticket)), ticket.ticket_id
+        n += len(fast)
+    for text in texts:
+        _assert_filter_sound(f, text)
+    assert n > 20
+    pos, _ = f.turn_filters()["customer"]
+    assert pos.always  # "f.q" says nothing about LOWER: every customer turn is tokenized
+    assert not f.turn_filters()["agent"][0].always
+
+
+def test_ordered_pieces():
+    from effortnlp.prefilter import OrderedPieces, TurnFilter, trie_regex
+
+    op = OrderedPieces([{"LOWER": {"IN": ["on", "in"]}}, {"LOWER": "hold"}, {"OP": "*"}, {"LOWER": "mins"}], None)
+    assert [p.pattern for p in op.pieces] == ["(?:in|on)(?:hold)", "(?:mins)"]
+    assert op.possible("onhold20mins") and op.possible("inholdmins") and not op.possible("minsonhold")
+    assert trie_regex(["abc", "abd", "ab", "x"]) == "(?:ab|x)"
+    f = TurnFilter([["as", "i", "said"], ["?", "!"]],
+                   [[{"LOWER": "waited"}, {"LIKE_NUM": True}, {"LOWER": {"IN": ["mins", "hours"]}}]],
+                   "(?:[0-9]|two)")
+    assert f.possible("as i said") and f.possible("asisaid") and f.possible("why? !")
+    assert not f.possible("as i say") and not f.possible("waited hours")
+    assert f.possible("waited 2 hours") and f.possible("waited two mins") and not f.possible("2 hours waited")

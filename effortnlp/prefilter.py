@@ -1,0 +1,295 @@
+"""Turn prefilter: skip spaCy for a turn that no phrase or token pattern can match.
+
+Most turns hold no phrase or token-pattern match at all, yet tokenizing a
+turn (and running the matchers on it) costs far more than one C-level regex
+search. ``TurnFilter.possible(low)`` says, from the lower-cased text alone,
+whether the matchers *might* find something; when it says no, the turn is
+not tokenized. It never says no to a turn the matchers would match:
+
+Why a phrase needs its tokens' concatenation in the spaceless text
+    The PhraseMatcher matches a run of consecutive Doc tokens whose ``LOWER``
+    values are the phrase's tokens ``t1 … tn``. A Doc's text is its tokens'
+    texts each followed by ``""`` or ``" "`` (spaCy splits at whitespace and
+    keeps one space as a token's trailing whitespace; any other whitespace
+    becomes a token of its own), and the tokenizer returns the text it was
+    given. ``LOWER`` is ``str.lower`` of the token's text, and ``str.lower``
+    maps a string character by character (the one contextual rule, Greek
+    final sigma, only produces ``σ``/``ς``, which no rule's phrase holds:
+    ``TurnFilter`` refuses phrases holding them). So ``low = text.lower()``
+    holds ``t1 + s1 + t2 + … + tn`` with each ``s`` in ``("", " ")``, and
+    ``low.replace(" ", "")`` holds ``t1 + t2 + … + tn``. All phrases (and
+    the fixed parts of the token patterns) go into one character trie
+    compiled to one regular expression: one search per turn.
+
+Why a token pattern needs its ordered pieces
+    A pattern token that must occur (no ``OP``, or ``+``/``{n,…}`` with
+    n ≥ 1) with a ``LOWER`` value (or ``{"IN": [...]}``) is a Doc token
+    whose lower-cased text is one of those strings; consecutive such tokens
+    appear in ``low`` separated by ``""`` or ``" "`` (as above). A
+    ``LIKE_NUM`` token's text holds an ASCII digit, a non-ASCII character
+    or a number word of the language with commas/periods anywhere inside
+    (spaCy's ``like_num`` strips them first). Anything else (optional or
+    repeated-from-zero tokens, other attributes) is a gap of any length.
+    The pieces between gaps must occur in order: each is searched from where
+    the previous one *started* (not ended), which can only find more.
+
+The text given to the filter must be the one given to the tokenizer (with
+``’`` already replaced), lower-cased: ``low = text.replace("\u2019", "'").lower()``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+#: Characters ``str.lower`` picks by context (Greek sigma): strings holding
+#: one cannot be tested as substrings of a lower-cased text.
+CONTEXT_LOWER = frozenset("\u03c3\u03c2")
+
+#: Trie keys are cut to this many characters (a prefix of a necessary
+#: substring is necessary too; it bounds the regex's nesting depth).
+MAX_KEY = 48
+
+_MIN_ONE = re.compile(r"\{([1-9]\d*)(?:,\d*)?\}")
+
+
+def trie_regex(strings: Iterable[str]) -> str:
+    """A regex matching where any of ``strings`` starts (shortest string on each path only).
+
+    >>> trie_regex(["abc", "abd", "ab", "x"])
+    '(?:ab|x)'
+    """
+    root: dict[str, Any] = {}
+    for s in strings:
+        node = root
+        for ch in s:
+            node = node.setdefault(ch, {})
+        node[""] = True
+
+    def emit(node: dict[str, Any]) -> str:
+        if "" in node:  # a string ends here: finding it is enough
+            return ""
+        alts = [re.escape(ch) + emit(child) for ch, child in sorted(node.items())]
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return emit(root) if root else ""
+
+
+def _lower_values(tok: dict[str, Any]) -> list[str] | None:
+    """The lower-cased strings a pattern token's ``LOWER`` allows, if that is all it says about text."""
+    value = tok.get("LOWER")
+    if isinstance(value, str):
+        words = [value]
+    elif isinstance(value, dict) and set(value) == {"IN"} and isinstance(value["IN"], list):
+        words = list(value["IN"])
+    else:
+        return None
+    if not words or not all(isinstance(w, str) and w and w == w.lower() for w in words):
+        return None  # a value that is not lower-case can never equal LOWER; keep it simple
+    if any(not CONTEXT_LOWER.isdisjoint(w) for w in words):
+        return None
+    return words
+
+
+def _required(op: Any) -> str | None:
+    """``"one"`` (exactly one), ``"more"`` (at least one) or ``None`` (may be absent) for a token's OP."""
+    if op is None:
+        return "one"
+    if op == "+" or (isinstance(op, str) and _MIN_ONE.fullmatch(op)):
+        return "more"
+    return None
+
+
+def like_num_regex(number_words: Iterable[str]) -> str:
+    """What every ``like_num`` token's lower-cased text holds: a digit, non-ASCII, or a number word.
+
+    spaCy's English ``like_num`` strips a sign and every ``,``/``.`` before
+    testing digits, fractions, ordinals and the word lists, so a word may
+    have commas and periods between any two letters.
+    """
+    words = sorted({w.lower() for w in number_words if w})
+    spelled = ["[,.]*".join(re.escape(ch) for ch in w) for w in words]
+    return "(?:" + "|".join(["[0-9]", "[^\\x00-\\x7f]", *spelled]) + ")"
+
+
+#: Anchor strings per token pattern at most (a piece with more uses its first token's words).
+MAX_ANCHORS = 4000
+
+
+class OrderedPieces:
+    """A token pattern's necessary pieces, searched in order in the spaceless text.
+
+    Each piece is a regex over ``low.replace(" ", "")``: a run of
+    exactly-once ``LOWER`` tokens (their strings concatenated), or a
+    ``LIKE_NUM`` token. ``anchor``: strings one of which every match's text
+    holds (from the rarest-looking literal piece), or ``None``.
+    """
+
+    __slots__ = ("anchor", "pieces")
+
+    def __init__(self, pattern: Sequence[dict[str, Any]], like_num: str | None, common: frozenset[str] = frozenset()):
+        pieces: list[str] = []
+        literal: list[list[list[str]]] = []  # per literal piece: its tokens' words
+        run: list[list[str]] = []  # consecutive exactly-once LOWER tokens
+
+        def flush() -> None:
+            if run:
+                pieces.append("".join(_alternation(words) for words in run))
+                literal.append(list(run))
+                run.clear()
+
+        for tok in pattern:
+            need = _required(tok.get("OP"))
+            words = _lower_values(tok) if need else None
+            if words is not None:
+                run.append(sorted(set(words)))
+                if need == "more":  # what follows its first repeat is not fixed
+                    flush()
+                continue
+            flush()
+            if need and tok.get("LIKE_NUM") is True and like_num is not None:
+                pieces.append(like_num)
+        flush()
+        self.pieces = tuple(re.compile(p) for p in pieces)
+        self.anchor: tuple[str, ...] | None = None
+        if literal:
+            best = min(literal, key=lambda piece: _rarity(piece, common))
+            self.anchor = tuple(_anchor_strings(best))
+
+    def possible(self, ns: str) -> bool:
+        """Whether the pieces occur in order in ``ns`` (the lower-cased text without spaces)."""
+        pos = 0
+        for rx in self.pieces:
+            m = rx.search(ns, pos)
+            if m is None:
+                return False
+            pos = m.start()
+        return True
+
+
+def _alternation(words: Sequence[str]) -> str:
+    return "(?:" + "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w))) + ")"
+
+
+def _anchor_strings(piece: list[list[str]]) -> list[str]:
+    """The concatenations of a literal piece's tokens (the first tokens only, if there are too many)."""
+    out = [""]
+    for words in piece:
+        if len(out) * len(words) > MAX_ANCHORS:
+            break
+        out = [a + w for a in out for w in words]
+    return out
+
+
+def _rarity(piece: list[list[str]], common: frozenset[str]) -> tuple[int, int, int]:
+    """Sort key, rarest first: fewest strings made only of common words, fewest strings, longest shortest."""
+    strings = list(itertools.product(*piece))
+    only_common = sum(1 for combo in strings if all(w in common for w in combo))
+    return (only_common, len(strings), -min(sum(map(len, combo)) for combo in strings))
+
+
+class TurnFilter:
+    """Can a turn (lower-cased) hold a match of these phrases or token patterns?
+
+    ``phrases``: each phrase as the lower-cased texts of its tokens (what the
+    PhraseMatcher compares); ``patterns``: spaCy ``Matcher`` token patterns;
+    ``like_num``: from ``like_num_regex`` for the tokenizer's language, or
+    ``None`` to treat ``LIKE_NUM`` tokens as gaps; ``common``: frequent words
+    (stop words), only used to pick the piece a pattern is anchored on.
+
+    One search of a trie of every phrase's key and every pattern's anchor
+    strings over the spaceless text; a hit on an anchor is checked with the
+    whole pattern's ordered pieces before it counts. ``always`` is set when
+    something cannot be tested (then every turn is possible).
+    """
+
+    def __init__(
+        self,
+        phrases: Iterable[Sequence[str]],
+        patterns: Iterable[Sequence[dict[str, Any]]] = (),
+        like_num: str | None = None,
+        common: Iterable[str] = (),
+    ):
+        self.always = False
+        common = frozenset(common)
+        #: key -> None (a phrase: a hit is enough) or the patterns anchored on it
+        owners: dict[str, list[OrderedPieces] | None] = {}
+        for tokens in phrases:
+            key = "".join(tokens)
+            if not key or not _testable(key):
+                self.always = True
+                continue
+            owners[key[:MAX_KEY]] = None
+        self.n_phrases = len(owners)
+        self.unanchored: list[OrderedPieces] = []
+        self.patterns: list[OrderedPieces] = []
+        for pattern in patterns:
+            op = OrderedPieces(pattern, like_num, common)
+            self.patterns.append(op)
+            if not op.pieces:
+                self.always = True  # nothing required: it may match anywhere
+            elif op.anchor is None or not all(map(_testable, op.anchor)):
+                self.unanchored.append(op)
+            else:
+                for a in op.anchor:
+                    a = a[:MAX_KEY]
+                    if a not in owners:
+                        owners[a] = []
+                    mine = owners[a]
+                    if mine is not None and op not in mine:
+                        mine.append(op)
+        self.owners = owners
+        self.trie = re.compile(trie_regex(owners)) if owners else None
+        # The trie finds the shortest key at a position: for an anchor, the
+        # longer keys starting with it (which may belong to phrases or other patterns).
+        ordered = sorted(owners)
+        self._longer: dict[str, tuple[str, ...]] = {}
+        for k, mine in owners.items():
+            if mine is not None:
+                i = bisect.bisect_left(ordered, k)
+                ext = []
+                while i < len(ordered) and ordered[i].startswith(k):
+                    ext.append(ordered[i])
+                    i += 1
+                self._longer[k] = tuple(ext)
+
+    def possible(self, low: str) -> bool:
+        """False only if no phrase and no pattern can match a text whose lower-cased form is ``low``."""
+        if self.always:
+            return True
+        ns = low.replace(" ", "")
+        if self.trie is not None:
+            m = self.trie.search(ns)
+            if m is not None:
+                return self._confirm(ns, m)
+        return any(p.possible(ns) for p in self.unanchored)
+
+    def _confirm(self, ns: str, m: re.Match[str]) -> bool:
+        """A trie hit: a phrase's key, or an anchor whose pattern's pieces are all there."""
+        owners, longer, search = self.owners, self._longer, self.trie.search  # type: ignore[union-attr]
+        refuted: set[int] = set()
+        while m is not None:
+            key = m.group()
+            if owners[key] is None:
+                return True
+            a = m.start()
+            for k in longer[key]:
+                if ns.startswith(k, a):
+                    mine = owners[k]
+                    if mine is None:
+                        return True
+                    for p in mine:
+                        if id(p) not in refuted:
+                            if p.possible(ns):
+                                return True
+                            refuted.add(id(p))
+            m = search(ns, a + 1)
+        return any(p.possible(ns) for p in self.unanchored)
+
+
+def _testable(key: str) -> bool:
+    """A key can be looked for in the spaceless lower-cased text (see the module docstring)."""
+    return " " not in key and CONTEXT_LOWER.isdisjoint(key)
