@@ -78,11 +78,22 @@ _DIGITS = frozenset("0123456789")
 
 
 def _is_digit(op, av) -> bool:
-    """``\\d`` or ``[0-9]`` (texts with non-ASCII digits are never gated)."""
-    if op is _c.IN and len(av) == 1:
-        o, v = av[0]
-        return (o is _c.RANGE and tuple(v) == (48, 57)) or (o is _c.CATEGORY and v is _c.CATEGORY_DIGIT)
-    return False
+    """``\\d``, ``[0-9]`` or a class of some digits (``[4-9]``): it needs one of 0-9.
+
+    Texts with non-ASCII digits are never gated.
+    """
+    if op is not _c.IN or not av:
+        return False
+    for o, v in av:
+        if o is _c.LITERAL:
+            if not 48 <= v <= 57:
+                return False
+        elif o is _c.RANGE:
+            if not (48 <= v[0] <= v[1] <= 57):
+                return False
+        elif not (o is _c.CATEGORY and v is _c.CATEGORY_DIGIT):
+            return False  # NEGATE and anything else
+    return True
 
 
 def _strength(lits: frozenset[str]) -> tuple[int, int]:
@@ -398,3 +409,106 @@ def join_separator(pattern: re.Pattern[str]) -> str | None:
     except Exception:  # noqa: BLE001 - anything unexpected: search text by text
         return None
     return None
+
+
+# -- top-level alternatives ------------------------------------------------------
+#
+# A pattern ``A|B|C`` finds, at each position, the first alternative that
+# matches there, so where some alternatives cannot match anywhere in a text
+# (their literal gates rule them out), ``finditer`` of the others, joined in
+# the same order, finds exactly the same matches. ``Branches`` gates each
+# alternative on its own: one weak alternative no longer makes the gate of the
+# whole pattern weak, and the search runs only the alternatives that can match.
+
+_GLOBAL_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
+_UNSPLITTABLE = re.compile(r"\(\?P[<=]|\(\?\(|\(\?#|\\[1-9]|\(\?<\w|\\g")
+
+
+_FLAG_BITS = {"a": re.ASCII, "i": re.IGNORECASE, "L": re.LOCALE, "m": re.MULTILINE, "s": re.DOTALL, "u": re.UNICODE}
+
+
+def split_branches(pattern: re.Pattern[str]) -> tuple[list[str], int] | None:
+    """The top-level alternatives of ``pattern``'s source, and the flags to compile each with.
+
+    Leading global inline flags (``(?i)``) become flags.
+    ``None`` when it has fewer than two, or anything that ties alternatives
+    together or that this reader does not follow: group names or references,
+    conditionals, verbose mode.
+    """
+    source = pattern.pattern
+    if not isinstance(source, str) or pattern.flags & re.VERBOSE:
+        return None
+    flags = pattern.flags
+    m = _GLOBAL_FLAGS.match(source)
+    if m:
+        if "x" in m.group():
+            return None
+        for ch in m.group()[2:-1]:
+            flags |= _FLAG_BITS[ch]
+        source = source[m.end():]
+    if _UNSPLITTABLE.search(source):
+        return None
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    i = 0
+    n = len(source)
+    while i < n:
+        ch = source[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":  # a class: "]" right after "[" or "[^" is a literal
+            i += 1
+            if i < n and source[i] == "^":
+                i += 1
+            if i < n and source[i] == "]":
+                i += 1
+            while i < n and source[i] != "]":
+                i += 2 if source[i] == "\\" else 1
+            i += 1
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(source[start:i])
+            start = i + 1
+        i += 1
+    parts.append(source[start:])
+    if len(parts) < 2 or depth != 0:
+        return None
+    try:
+        for part in parts:
+            re.compile(part, flags)
+    except re.error:
+        return None
+    return parts, flags
+
+
+class Branches:
+    """A regex's top-level alternatives, each with its ``Gate``.
+
+    ``pick(low, text)`` gives the alternatives that may match in a text (by
+    index, ascending) and ``regex(picked)`` the pattern of just those, which
+    finds in that text what the whole pattern finds.
+    """
+
+    __slots__ = ("_compiled", "alts", "flags", "gates", "whole")
+
+    def __init__(self, regex: re.Pattern[str], alts: list[str], flags: int):
+        self.whole = regex
+        self.alts = alts
+        self.flags = flags
+        self.gates = tuple(Gate(re.compile(a, flags)) for a in alts)
+        self._compiled: dict[tuple[int, ...], re.Pattern[str]] = {tuple(range(len(alts))): regex}
+
+    def pick(self, low: str | None, text: str) -> tuple[int, ...]:
+        return tuple(k for k, g in enumerate(self.gates) if g.possible(low) and g.possible_raw(text))
+
+    def regex(self, picked: tuple[int, ...]) -> re.Pattern[str]:
+        rx = self._compiled.get(picked)
+        if rx is None:
+            rx = self._compiled[picked] = re.compile("|".join(self.alts[k] for k in picked), self.flags)
+        return rx

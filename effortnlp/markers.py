@@ -49,7 +49,7 @@ import spacy
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
-from .gates import Gate, gate_text, join_separator
+from .gates import Branches, Gate, gate_text, join_separator, split_branches
 from .prefilter import TurnFilter, like_num_regex
 from .schema import MARKERS, MarkerHit, Ticket
 
@@ -199,6 +199,8 @@ class MarkerFinder:
         self._regex_gates: list[tuple[Rule, Gate]] = []
         #: rule id -> the separator its turns can be joined with for one search (None: turn by turn)
         self._join_sep: dict[str, str | None] = {}
+        #: rule id -> its top-level alternatives, gated one by one (``effortnlp.gates.Branches``)
+        self._branches: dict[str, Branches] = {}
         self._word_tokens: dict[str, list[str]] = {}
         for rule in self.rules:
             key = self.nlp.vocab.strings.add(rule.id)
@@ -207,6 +209,9 @@ class MarkerFinder:
                 self._regex_rules.append(rule)
                 self._regex_gates.append((rule, Gate(rule.regex, rule.requires)))
                 self._join_sep[rule.id] = join_separator(rule.regex)
+                split = None if rule.requires else split_branches(rule.regex)
+                if split is not None:
+                    self._branches[rule.id] = Branches(rule.regex, *split)
             elif rule.phrases:
                 self.phrase_matcher.add(rule.id, [self._phrase_doc(p) for p in rule.phrases])
             else:
@@ -520,18 +525,36 @@ class MarkerFinder:
             if not group.index:
                 continue
             low = group.low
-            if not gate.possible(low):
-                continue
-            pre = gate.prefilter
-            if pre is not None and not pre.search(group.text):
-                continue
-            finditer = rule.regex.finditer
             index, starts, texts = group.index, group.starts, group.texts
+            branches = self._branches.get(rule.id)
             parts = None
-            if low is not None and gate.sets:
-                parts = gate.possible_parts(low, starts, group.ends)
-                if not parts:
+            pre = None
+            if branches is None:
+                if not gate.possible(low):
                     continue
+                pre = gate.prefilter
+                if pre is not None and not pre.search(group.text):
+                    continue
+                finditer = rule.regex.finditer
+                if low is not None and gate.sets:
+                    parts = gate.possible_parts(low, starts, group.ends)
+                    if not parts:
+                        continue
+            else:
+                picked = branches.pick(low, group.text)
+                if not picked:
+                    continue
+                finditer = branches.regex(picked).finditer
+                if low is not None and all(branches.gates[k].sets for k in picked):
+                    if len(picked) == 1:
+                        parts = branches.gates[picked[0]].possible_parts(low, starts, group.ends)
+                    else:
+                        found: set[int] = set()
+                        for k in picked:
+                            found.update(branches.gates[k].possible_parts(low, starts, group.ends))
+                        parts = sorted(found)
+                    if not parts:
+                        continue
             sep = self._join_sep[rule.id]
             if sep is not None and (parts is None or 2 * len(parts) > len(texts)):
                 joined = group.joined(sep)
@@ -550,11 +573,19 @@ class MarkerFinder:
                         spans.setdefault(index[k], []).append(_Span(rule, m.start(), m.end()))
                 continue
             for k, text in enumerate(texts):
-                if low is None and not gate.possible(gate_text(text)):
-                    continue
+                search_in = finditer
+                if low is None:  # the group could not be gated as a whole: gate each turn
+                    if branches is None:
+                        if not gate.possible(gate_text(text)):
+                            continue
+                    else:
+                        mine = branches.pick(gate_text(text), text)
+                        if not mine:
+                            continue
+                        search_in = branches.regex(mine).finditer
                 if pre is not None and not pre.search(text):
                     continue
-                for m in finditer(text):
+                for m in search_in(text):
                     spans.setdefault(index[k], []).append(_Span(rule, m.start(), m.end()))
 
     def _turn_token_spans(self, text: str, speaker: str) -> list[_Span]:

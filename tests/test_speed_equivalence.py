@@ -636,3 +636,89 @@ def test_ordered_pieces():
     assert f.possible("as i said") and f.possible("asisaid") and f.possible("why? !")
     assert not f.possible("as i say") and not f.possible("waited hours")
     assert f.possible("waited 2 hours") and f.possible("waited two mins") and not f.possible("2 hours waited")
+
+
+# -- regex rules gated alternative by alternative (gates.Branches) ---------------------
+
+@pytest.mark.parametrize(
+    "pattern, expected",
+    [
+        (r"a|b", ["a", "b"]),
+        (r"(a|b)c", None),
+        (r"[|]x|y", ["[|]x", "y"]),
+        (r"[]|]x|y", ["[]|]x", "y"]),
+        (r"[^]|]|z", ["[^]|]", "z"]),
+        (r"\|a|b", [r"\|a", "b"]),
+        (r"(?i)a|b", ["a", "b"]),
+        (r"(?-i:A|B)|c", ["(?-i:A|B)", "c"]),
+        (r"(?P<x>a)|b", None),
+        (r"(a)\1|b", None),
+        (r"(?#x|y)a|b", None),
+        (r"a", None),
+    ],
+)
+def test_split_branches(pattern, expected):
+    from effortnlp.gates import split_branches
+
+    got = split_branches(re.compile(pattern))
+    assert (got[0] if got else None) == expected
+    if got and pattern.startswith("(?i)"):
+        assert got[1] & re.IGNORECASE
+
+
+_ALT_PIECES = ["on hold", r"\bcall(?:ed)? us\b", r"(?-i:[A-Z]{2,})", r"\d+ times", "x|y", "[|(]", r"\(", "a?",
+               r"(?:again|once more)", r"[^a-z]{2}", r"\bthe\b", r"(?m)^team", r"$", "é", r"\w+@\w+"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_ALT_PIECES), min_size=2, max_size=5),
+       st.text(alphabet="on hold call us AB 3 times x y|([ again the\nteam é@", max_size=40),
+       st.booleans())
+def test_branch_subsets_find_what_the_whole_finds(pieces, text, icase):
+    """Dropping the alternatives that cannot match in a text leaves ``finditer`` unchanged there."""
+    from effortnlp.gates import Branches, split_branches
+
+    source = "|".join(p if "|" not in p or p.startswith("(") else f"(?:{p})" for p in pieces)
+    try:
+        whole = re.compile(source, re.IGNORECASE if icase else 0)
+    except re.error:
+        return
+    split = split_branches(whole)
+    assert split is not None
+    branches = Branches(whole, *split)
+    picked = branches.pick(gate_text(text), text)
+    live = tuple(k for k, alt in enumerate(split[0]) if re.search(alt, text, split[1]))
+    assert set(live) <= set(picked)  # a gate never drops an alternative that matches
+    expected = [m.span() for m in whole.finditer(text)]
+    if not picked:  # the caller skips the search
+        assert expected == []
+        return
+    assert [m.span() for m in branches.regex(picked).finditer(text)] == expected
+    if live:
+        assert [m.span() for m in branches.regex(live).finditer(text)] == expected
+
+
+def test_rule_hits_equal_per_turn_with_branched_regexes(tmp_path, tickets):
+    rules = [
+        {"id": "b.wait", "label": "WAIT", "speaker": "customer",
+         "regex": r"\bon hold\b[^.]{0,20}|\bwaited (?:for )?\d+ \w+|(?-i:[A-Z]{4,})|\bstill waiting"},
+        {"id": "b.any", "label": "REPEAT_CONTACT",
+         "regex": r"(?i)\b(?:called|emailed) (?:you )?(?:twice|again)\b|\b(?:second|third|[2-9](?:nd|rd|th)) time\b"},
+        {"id": "b.agent", "label": "TRANSFER", "speaker": "agent",
+         "regex": r"\bpass (?:this|it) on\b|(?m:^(?-i:[A-Z]\w+) team$)|\b(?:colleague|specialist)s?\b"},
+        {"id": "b.req", "label": "FRUSTRATION", "regex": r"(?:a|b\w+)zz|\bugh+\b", "requires": ["zz", "ugh"]},
+        {"id": "b.not", "label": "NOT", "suppresses": ["WAIT"], "regex": r"\bhold music\b|\bqueue position\b"},
+    ]
+    (tmp_path / "r.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rules))
+    f = MarkerFinder(pattern_dir=tmp_path, detectors=False)
+    assert set(f._branches) == {"b.wait", "b.any", "b.agent", "b.not"}  # "b.req" has a requires key: one piece
+    extra = [Ticket(ticket_id="b", turns=(Turn("customer", "I was ON HOLD for ages, LISTENING to hold music"),
+                                          Turn("agent", "I'll pass this on\nBilling team"),
+                                          Turn("customer", "called you twice, the 3rd time now \u0130 waited 40 minutes"),
+                                          Turn("customer", "bzzz ugh, still waiting \u0663")))]
+    n = 0
+    for ticket in [*tickets, *extra]:
+        fast = _key(f.rule_hits(ticket))
+        assert fast == _key(_reference(f, ticket)), ticket.ticket_id
+        n += len(fast)
+    assert n > 100
