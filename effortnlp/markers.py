@@ -233,12 +233,12 @@ class MarkerFinder:
                     phrases.update((w, strings[h]) for _, checks in options for h in checks[0][0])
             self.start_matcher.add("__start__", [Doc(self.nlp.vocab, words=list(p)) for p in sorted(phrases)])
         self._filters: dict[str, tuple[TurnFilter, TurnFilter]] | None = None
+        self.turn_filters()  # built with the matchers, before any ticket
 
     def turn_filters(self) -> dict[str, tuple[TurnFilter, TurnFilter]]:
         """Per speaker: (positive rules' filter, negative rules' filter) for skipping tokenization.
 
-        Built on first use (compiling the phrase tries takes a moment). See
-        ``effortnlp.prefilter`` for why a turn they rule out has no match.
+        See ``effortnlp.prefilter`` for why a turn they rule out has no match.
         """
         if self._filters is None:
             from spacy.lang.en.stop_words import STOP_WORDS
@@ -253,10 +253,9 @@ class MarkerFinder:
                         for r in self.rules
                         if r.regex is None and r.speaker in ("any", who) and (r.label == NEGATIVE) == negative
                     ]
-                    phrases = [
-                        [t.lower_ for t in self._phrase_doc(p)] for r in rules for p in r.phrases
-                    ]
-                    patterns = [list(r.pattern) for r in rules if r.pattern is not None]
+                    # a phrase Doc's LOWER values: its words (tokens), lower-cased
+                    phrases = [[w.lower() for w in self._phrase_words(p)] for r in rules for p in r.phrases]
+                    patterns = [(r.id, list(r.pattern)) for r in rules if r.pattern is not None]
                     pair.append(TurnFilter(phrases, patterns, like_num, STOP_WORDS))
                 out[who] = (pair[0], pair[1])
             self._filters = out
@@ -270,6 +269,10 @@ class MarkerFinder:
         the Doc from them gives the same tokens at a fraction of the cost
         (expanded alternations repeat the same few hundred words).
         """
+        return Doc(self.nlp.vocab, words=self._phrase_words(phrase))
+
+    def _phrase_words(self, phrase: str) -> list[str]:
+        """The token texts of a pattern phrase (see ``_phrase_doc``)."""
         cache = self._word_tokens
         words: list[str] = []
         for w in phrase.split():
@@ -277,7 +280,7 @@ class MarkerFinder:
             if toks is None:
                 toks = cache[w] = [t.text for t in self.tokenizer(w)]
             words.extend(toks)
-        return Doc(self.nlp.vocab, words=words)
+        return words
 
     def _note_start(self, pattern: Iterable[dict[str, Any]], rule_id: str = "") -> None:
         """Remember which lower-cased words a token pattern can start with.
@@ -341,18 +344,23 @@ class MarkerFinder:
 
     # -- per turn -------------------------------------------------------------
 
-    def _spans(self, doc, speaker: str) -> list[_Span]:
+    def _spans(self, doc, speaker: str, only: frozenset[str] | None = None) -> list[_Span]:
+        """Phrase and token-pattern matches in a Doc (``only``: the token patterns that may match)."""
         spans: list[_Span] = []
         for key, s, e in self.phrase_matcher(doc):
             spans.append(_Span(self._by_key[key], doc[s].idx, doc[e - 1].idx + len(doc[e - 1])))
-        if len(self.matcher):
-            for key, s, e in self._token_matches(doc):
+        if len(self.matcher) and (only is None or only):
+            for key, s, e in self._token_matches(doc, only):
                 spans.append(_Span(self._by_key[key], doc[s].idx, doc[e - 1].idx + len(doc[e - 1])))
         return [sp for sp in spans if sp.rule.speaker in ("any", speaker)]
 
-    def _token_matches(self, doc) -> Iterator[tuple[int, int, int]]:
+    def _token_matches(self, doc, only: frozenset[str] | None = None) -> Iterator[tuple[int, int, int]]:
+        """Token-pattern matches; with ``only``, of those patterns alone (the others cannot match in ``doc``)."""
         if self._matcher_starts is None:
-            yield from self.matcher(doc)
+            if only is None:
+                yield from self.matcher(doc)
+            else:
+                yield from self._sub_matcher(tuple(r for r in self._token_rules if r in only))(doc)
             return
         # The start words (with their second word where one is required),
         # found by the start PhraseMatcher instead of a loop over the tokens.
@@ -365,10 +373,12 @@ class MarkerFinder:
         for i in sorted({s for _, s, _ in starts}):
             options = start_checks.get(doc[i].lower)
             if options is None:
-                matcher = self.matcher
+                matcher = self.matcher if only is None else self._sub_matcher(tuple(r for r in self._token_rules if r in only))
             else:
                 ids: list[str] = []
                 for rule_id, checks in options:
+                    if only is not None and rule_id not in only:
+                        continue
                     for j, (allowed, num) in enumerate(checks, i + 1):
                         if j >= n or (doc[j].lower not in allowed and not (num and doc[j].like_num)):
                             break
@@ -489,10 +499,12 @@ class MarkerFinder:
                 or (regex_found and neg.possible(low) and any(sp.rule.label != NEGATIVE for sp in regex_found))
             ):
                 found = []  # no phrase or token pattern can match here
-            elif len(text) <= MAX_CHUNK_CHARS:
-                found = self._spans(tokenizer(plain), speaker)
             else:
-                found = self._turn_token_spans(text, speaker)
+                only = frozenset(pos.possible_patterns(low) + neg.possible_patterns(low))
+                if len(text) <= MAX_CHUNK_CHARS:
+                    found = self._spans(tokenizer(plain), speaker, only)
+                else:
+                    found = self._turn_token_spans(text, speaker, only)
             if regex_found:
                 found = regex_found + found
             if found:
@@ -588,13 +600,13 @@ class MarkerFinder:
                 for m in search_in(text):
                     spans.setdefault(index[k], []).append(_Span(rule, m.start(), m.end()))
 
-    def _turn_token_spans(self, text: str, speaker: str) -> list[_Span]:
+    def _turn_token_spans(self, text: str, speaker: str, only: frozenset[str] | None = None) -> list[_Span]:
         """Phrase and token matches of one turn, tokenized on its own (in windows if long)."""
         out: list[_Span] = []
         offset = 0
         for chunk in _chunks(text.replace("\u2019", "'"), MAX_CHUNK_CHARS):
             doc = self.tokenizer(chunk)
-            for sp in self._spans(doc, speaker):
+            for sp in self._spans(doc, speaker, only):
                 out.append(_Span(sp.rule, sp.start + offset, sp.end + offset))
             offset += len(chunk)
         return out

@@ -195,7 +195,8 @@ class TurnFilter:
     """Can a turn (lower-cased) hold a match of these phrases or token patterns?
 
     ``phrases``: each phrase as the lower-cased texts of its tokens (what the
-    PhraseMatcher compares); ``patterns``: spaCy ``Matcher`` token patterns;
+    PhraseMatcher compares); ``patterns``: spaCy ``Matcher`` token patterns,
+    or ``(name, pattern)`` pairs;
     ``like_num``: from ``like_num_regex`` for the tokenizer's language, or
     ``None`` to treat ``LIKE_NUM`` tokens as gaps; ``common``: frequent words
     (stop words), only used to pick the piece a pattern is anchored on.
@@ -209,7 +210,7 @@ class TurnFilter:
     def __init__(
         self,
         phrases: Iterable[Sequence[str]],
-        patterns: Iterable[Sequence[dict[str, Any]]] = (),
+        patterns: Iterable[Sequence[dict[str, Any]] | tuple[str, Sequence[dict[str, Any]]]] = (),
         like_num: str | None = None,
         common: Iterable[str] = (),
     ):
@@ -225,10 +226,12 @@ class TurnFilter:
             owners[key[:MAX_KEY]] = None
         self.n_phrases = len(owners)
         self.unanchored: list[OrderedPieces] = []
-        self.patterns: list[OrderedPieces] = []
-        for pattern in patterns:
+        #: (name, pieces) of each pattern, in the order given
+        self.patterns: list[tuple[str, OrderedPieces]] = []
+        for k, item in enumerate(patterns):
+            name, pattern = item if isinstance(item, tuple) else (str(k), item)
             op = OrderedPieces(pattern, like_num, common)
-            self.patterns.append(op)
+            self.patterns.append((name, op))
             if not op.pieces:
                 self.always = True  # nothing required: it may match anywhere
             elif op.anchor is None or not all(map(_testable, op.anchor)):
@@ -266,6 +269,13 @@ class TurnFilter:
             if m is not None:
                 return self._confirm(ns, m)
         return any(p.possible(ns) for p in self.unanchored)
+
+    def possible_patterns(self, low: str) -> tuple[str, ...]:
+        """The names of the patterns that may match (all of them if ``always``)."""
+        if self.always:
+            return tuple(name for name, _ in self.patterns)
+        ns = low.replace(" ", "")
+        return tuple(name for name, p in self.patterns if p.possible(ns))
 
     def _confirm(self, ns: str, m: re.Match[str]) -> bool:
         """A trie hit: a phrase's key, or an anchor whose pattern's pieces are all there."""

@@ -634,6 +634,7 @@ def test_ordered_pieces():
                    [[{"LOWER": "waited"}, {"LIKE_NUM": True}, {"LOWER": {"IN": ["mins", "hours"]}}]],
                    "(?:[0-9]|two)")
     assert f.possible("as i said") and f.possible("asisaid") and f.possible("why? !")
+    assert f.possible_patterns("waited 2 hours") == ("0",) and f.possible_patterns("as i said") == ()
     assert not f.possible("as i say") and not f.possible("waited hours")
     assert f.possible("waited 2 hours") and f.possible("waited two mins") and not f.possible("2 hours waited")
 
