@@ -301,5 +301,9 @@ class TurnFilter:
 
 
 def _testable(key: str) -> bool:
-    """A key can be looked for in the spaceless lower-cased text (see the module docstring)."""
-    return " " not in key and CONTEXT_LOWER.isdisjoint(key)
+    """A key can be looked for in the spaceless lower-cased text (see the module docstring).
+
+    It holds no whitespace (no token of a phrase does), so it cannot cross the
+    newlines between the parts of a joined text.
+    """
+    return not any(ch.isspace() for ch in key) and CONTEXT_LOWER.isdisjoint(key)
