@@ -303,7 +303,7 @@ class TurnFilter:
 def _testable(key: str) -> bool:
     """A key can be looked for in the spaceless lower-cased text (see the module docstring).
 
-    It holds no whitespace (no token of a phrase does), so it cannot cross the
-    newlines between the parts of a joined text.
+    It holds no whitespace (no phrase token does; a pattern asking for a
+    whitespace token is left to the tokenizer) and no context-dependent lower case.
     """
     return not any(ch.isspace() for ch in key) and CONTEXT_LOWER.isdisjoint(key)
