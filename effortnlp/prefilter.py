@@ -268,7 +268,7 @@ class TurnFilter:
             m = self.trie.search(ns)
             if m is not None:
                 return self._confirm(ns, m)
-        return any(p.possible(ns) for p in self.unanchored)
+        return bool(self.unanchored) and any(p.possible(ns) for p in self.unanchored)
 
     def possible_patterns(self, low: str) -> tuple[str, ...]:
         """The names of the patterns that may match (all of them if ``always``)."""
