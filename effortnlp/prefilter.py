@@ -184,11 +184,18 @@ def _anchor_strings(piece: list[list[str]]) -> list[str]:
     return out
 
 
-def _rarity(piece: list[list[str]], common: frozenset[str]) -> tuple[int, int, int]:
-    """Sort key, rarest first: fewest strings made only of common words, fewest strings, longest shortest."""
+def _rarity(piece: list[list[str]], common: frozenset[str]) -> tuple[int, int]:
+    """Sort key, rarest first, for picking the piece a pattern is anchored on.
+
+    What matters is how often a piece's weakest string turns up as a substring
+    of a spaceless text: short strings do everywhere, and a string made of
+    common words ("you", "to"+"the") more than its length says. So: the
+    weakest string's length, less 2 when all its words are common (longest
+    first), then the fewest strings.
+    """
     strings = list(itertools.product(*piece))
-    only_common = sum(1 for combo in strings if all(w in common for w in combo))
-    return (only_common, len(strings), -min(sum(map(len, combo)) for combo in strings))
+    weakest = min(sum(map(len, combo)) - (2 if all(w in common for w in combo) else 0) for combo in strings)
+    return (-weakest, len(strings))
 
 
 class TurnFilter:
