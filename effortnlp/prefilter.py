@@ -51,7 +51,7 @@ CONTEXT_LOWER = frozenset("\u03c3\u03c2")
 
 #: Trie keys are cut to this many characters (a prefix of a necessary
 #: substring is necessary too; it bounds the regex's nesting depth).
-MAX_KEY = 48
+MAX_KEY = 16
 
 _MIN_ONE = re.compile(r"\{([1-9]\d*)(?:,\d*)?\}")
 

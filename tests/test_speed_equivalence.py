@@ -92,7 +92,9 @@ def _reference(finder: MarkerFinder, ticket: Ticket):
 
 @pytest.fixture(scope="module")
 def finder() -> MarkerFinder:
-    return MarkerFinder(detectors=False)
+    f = MarkerFinder(detectors=False)
+    f.turn_filters()  # rule_hits then skips the turns they rule out (else only after FILTER_AFTER_TICKETS)
+    return f
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +176,7 @@ def test_explicit_requires_key(tmp_path):
     rule = {"id": "wait.rx", "label": "WAIT", "regex": r"(?:a|b\w+)zz", "requires": ["ZZ"]}
     (tmp_path / "w.jsonl").write_text(json.dumps(rule) + "\n")
     f = MarkerFinder(pattern_dir=tmp_path, detectors=False)
+    f.turn_filters()
     assert [g.sets for _, g in f._regex_gates] == [(frozenset({"zz"}),)]
     ticket = Ticket(ticket_id="t", turns=(Turn("customer", "bzzz azz"), Turn("customer", "nothing")))
     assert _key(f.rule_hits(ticket)) == _key(_reference(f, ticket))
@@ -308,6 +311,7 @@ def test_rule_hits_equal_per_turn_with_every_regex_path(tmp_path, tickets):
     ]
     (tmp_path / "r.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rules))
     f = MarkerFinder(pattern_dir=tmp_path, detectors=False)
+    f.turn_filters()
     assert f._join_sep["a.caps"] == "\x00" and f._join_sep["a.notjoin"] is None
     extra = [Ticket(ticket_id="nul", turns=(Turn("customer", "ABC\x00DEF"), Turn("agent", "\x00\nBilling team\x00"),
                                             Turn("customer", "AB !"), Turn("agent", "USA TODAY"),
@@ -527,6 +531,20 @@ def test_turn_filter_never_rules_out_a_match(finder, tickets):
     assert skipped > 0.4 * checked  # it does skip (most turns hold no phrase at all)
 
 
+def test_filters_are_built_after_enough_tickets(tickets, monkeypatch):
+    """A new finder tokenizes every turn until it has seen FILTER_AFTER_TICKETS tickets; the hits are the same."""
+    from effortnlp import markers
+
+    monkeypatch.setattr(markers, "FILTER_AFTER_TICKETS", 40)
+    f = MarkerFinder(detectors=False)
+    early = [_key(f.rule_hits(t)) for t in tickets[:40]]
+    assert f._filters is None
+    late = [_key(f.rule_hits(t)) for t in tickets[:80]]
+    assert f._filters is not None
+    assert late[:40] == early
+    assert late == [_key(_reference(f, t)) for t in tickets[:80]]
+
+
 def test_rule_hits_equal_per_turn_without_the_filter(finder, tickets, monkeypatch):
     """Turns the filter skips give what tokenizing them gives, through ``rule_hits`` as a whole."""
     fast = [_key(finder.rule_hits(t)) for t in tickets]
@@ -606,6 +624,7 @@ def test_turn_filter_with_custom_token_patterns(tmp_path, tickets):
     ]
     (tmp_path / "r.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rules))
     f = MarkerFinder(pattern_dir=tmp_path, detectors=False)
+    f.turn_filters()
     texts = ["I waited 20 mins", "queued for twenty hours in a queue", "still waiting waiting for", "pass it on",
              "pass x along", "the team", "5 times!", "3 TIMES", "why?!", "why? !", "still not not", "as I said",
              "Like i told you", "waited\n\n3 hours", "WAITED 3hours", "QUEUED forty-two mins"]
@@ -712,6 +731,7 @@ def test_rule_hits_equal_per_turn_with_branched_regexes(tmp_path, tickets):
     ]
     (tmp_path / "r.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rules))
     f = MarkerFinder(pattern_dir=tmp_path, detectors=False)
+    f.turn_filters()
     assert set(f._branches) == {"b.wait", "b.any", "b.agent", "b.not"}  # "b.req" has a requires key: one piece
     extra = [Ticket(ticket_id="b", turns=(Turn("customer", "I was ON HOLD for ages, LISTENING to hold music"),
                                           Turn("agent", "I'll pass this on\nBilling team"),
