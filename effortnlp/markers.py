@@ -124,6 +124,14 @@ class Rule:
             raise PatternError(f"{where}: speaker must be customer, agent or any")
         phrases: tuple[str, ...] = ()
         if "phrases" in d:
+            for p in d["phrases"]:
+                depth = 0
+                for ch in p:
+                    depth += (ch == "(") - (ch == ")")
+                    if depth > 1 or depth < 0:
+                        raise PatternError(f"{where}: nested or unbalanced brackets in phrase {p[:60]!r} (flatten the alternation)")
+                if depth:
+                    raise PatternError(f"{where}: unbalanced brackets in phrase {p[:60]!r}")
             phrases = tuple(v for p in d["phrases"] for v in expand_phrase(p.lower()))
         return cls(
             id=d["id"],

@@ -326,3 +326,16 @@ def test_company_greetings_and_titlecase_signatures_are_not_transfers(text):
 def test_a_transfer_sentence_on_its_own_line_still_counts():
     hits = MarkerFinder.shared().turn_hits("Thanks for waiting.\nI'll pass this to our billing team.", "agent", 1)
     assert [h for h in hits if h.label == "TRANSFER"]
+
+
+@pytest.mark.parametrize("phrase", ["(none of (it|that)) works", "(a|b", "a|b)"])
+def test_nested_or_unbalanced_alternations_are_refused(phrase):
+    from effortnlp.markers import PatternError, Rule
+
+    with pytest.raises(PatternError, match="brackets"):
+        Rule.from_dict({"id": "x", "label": "UNRESOLVED", "phrases": [phrase]}, "f.jsonl")
+
+
+def test_no_bundled_phrase_keeps_a_bracket_or_bar():
+    for r in load_rules():
+        assert not any(c in p for p in r.phrases for c in "()|"), r.id
