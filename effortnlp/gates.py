@@ -512,3 +512,228 @@ class Branches:
         if rx is None:
             rx = self._compiled[picked] = re.compile("|".join(self.alts[k] for k in picked), self.flags)
         return rx
+
+
+# -- spaceless literal sets ------------------------------------------------------
+#
+# ``required_literals`` stops a run of literals at every ``\s+`` or
+# alternation, so a pattern like ``\b(?:the|your)\s+(?:old|previous)\s+agent``
+# is gated on "agent" alone. ``spaceless_literals`` derives sets for the text
+# *with every whitespace character removed* (``scan_text``): there, whitespace
+# items match the empty string, and runs of items that match a small finite
+# set of strings multiply out ("theold", "yourprevious", ...), which makes
+# far rarer strings. Sound for the same reason as before: the match's text,
+# lower-cased, with ``’`` read as ``'`` and its whitespace removed, is a
+# contiguous piece of the scanned text, and it holds one string of each set.
+#
+# Each item is summarised (after Russ Cox's trigram-index analysis) as
+#   exact   the finite set of strings it can match (``None``: too many / unknown)
+#   prefix  strings every match starts with one of (``None``: unknown)
+#   suffix  strings every match ends with one of
+#   reqs    sets of strings every match holds one string of each
+
+#: Most strings a product of two sets may hold (beyond it, the parts stay apart).
+SPACELESS_CAP = 256
+#: Most strings any derived set may hold.
+SPACELESS_MAX = 2000
+#: A set is worth looking for only if all its strings have at least this many characters.
+SPACELESS_MIN = 3
+#: At most this many sets per pattern (strongest first).
+MAX_SPACELESS_SETS = 4
+
+
+class _Info:
+    __slots__ = ("exact", "prefix", "reqs", "suffix")
+
+    def __init__(self, exact=None, prefix=None, suffix=None, reqs=()):
+        self.exact: frozenset[str] | None = exact
+        self.prefix: frozenset[str] | None = exact if exact is not None else prefix
+        self.suffix: frozenset[str] | None = exact if exact is not None else suffix
+        self.reqs: list[frozenset[str]] = list(reqs)
+
+
+_EMPTY = frozenset([""])
+_UNKNOWN = _Info()
+
+
+def scan_char(ch: str) -> str | None:
+    """The string a text character becomes in ``scan_text`` (``None``: cannot say for a pattern literal)."""
+    if ch.isspace():
+        return ""
+    if ch == "\u2019":
+        return "'"
+    if ch.isascii():
+        return ch.lower()
+    if ch.lower() == ch == ch.upper():  # no case: emoji, punctuation
+        return ch
+    return None
+
+
+def scan_text(low: str) -> str:
+    """The form of a lower-cased text that spaceless sets are looked for in."""
+    return "".join(low.replace("\u2019", "'").split())
+
+
+def _product(a: frozenset[str], b: frozenset[str]) -> frozenset[str] | None:
+    if len(a) * len(b) > SPACELESS_CAP:
+        return None
+    return frozenset(x + y for x in a for y in b)
+
+
+def _concat(a: _Info, b: _Info) -> _Info:
+    if a.exact is not None and b.exact is not None:
+        both = _product(a.exact, b.exact)
+        if both is not None:
+            return _Info(exact=both)
+    reqs = a.reqs + b.reqs
+    for part in (a, b):
+        if part.exact is not None:
+            reqs.append(part.exact)
+    if a.suffix is not None and b.prefix is not None:
+        joint = _product(a.suffix, b.prefix)
+        if joint is not None:
+            reqs.append(joint)
+    if a.exact is not None:
+        prefix = _product(a.exact, b.prefix) if b.prefix is not None else None
+        prefix = prefix if prefix is not None else a.exact
+    else:
+        prefix = a.prefix
+    if b.exact is not None:
+        suffix = _product(a.suffix, b.exact) if a.suffix is not None else None
+        suffix = suffix if suffix is not None else b.exact
+    else:
+        suffix = b.suffix
+    return _Info(prefix=prefix, suffix=suffix, reqs=reqs)
+
+
+def _seq(items) -> _Info:
+    info = _Info(exact=_EMPTY)
+    for op, av in items:
+        info = _concat(info, _item(op, av))
+    return info
+
+
+def _class_strings(av) -> frozenset[str] | None:
+    out: set[str] = set()
+    for o, v in av:
+        if o is _c.LITERAL:
+            s = scan_char(chr(v))
+            if s is None:
+                return None
+            out.add(s)
+        elif o is _c.RANGE:
+            lo, hi = v
+            if hi - lo > 10:
+                return None
+            for code in range(lo, hi + 1):
+                s = scan_char(chr(code))
+                if s is None:
+                    return None
+                out.add(s)
+        elif o is _c.CATEGORY and v is _c.CATEGORY_SPACE:
+            out.add("")
+        elif o is _c.CATEGORY and v is _c.CATEGORY_DIGIT:
+            out.update(_DIGITS)  # texts with other digits are never gated (gate_text)
+        else:
+            return None  # NEGATE, \w, ...
+        if len(out) > 12:
+            return None
+    return frozenset(out) if out else None
+
+
+def _powers(body: frozenset[str], lo: int, hi: int) -> frozenset[str] | None:
+    out: set[str] = set()
+    cur = _EMPTY
+    for k in range(hi + 1):
+        if k >= lo:
+            out.update(cur)
+        if k < hi:
+            nxt = _product(cur, body)
+            if nxt is None:
+                return None
+            cur = nxt
+    return frozenset(out) if len(out) <= SPACELESS_MAX else None
+
+
+def _item(op, av) -> _Info:
+    if op is _c.LITERAL:
+        s = scan_char(chr(av))
+        return _UNKNOWN if s is None else _Info(exact=frozenset([s]))
+    if op is _c.IN:
+        strings = _class_strings(av)
+        return _UNKNOWN if strings is None else _Info(exact=strings)
+    if op is _c.AT or op in (_c.ASSERT, _c.ASSERT_NOT):
+        return _Info(exact=_EMPTY)  # zero width
+    if op is _c.SUBPATTERN:
+        return _seq(av[-1])
+    if _ATOMIC is not None and op is _ATOMIC:
+        return _seq(av)
+    if op in _REPEATS:
+        lo, hi, body = av[0], av[1], _seq(av[2])
+        if body.exact == _EMPTY:
+            return _Info(exact=_EMPTY)
+        if body.exact is not None and hi <= 3:
+            powers = _powers(body.exact, lo, hi)
+            if powers is not None:
+                return _Info(exact=powers)
+        if lo == 0:
+            return _UNKNOWN
+        reqs = [*body.reqs, *([body.exact] if body.exact is not None else [])]
+        return _Info(prefix=body.prefix, suffix=body.suffix, reqs=reqs)
+    if op is _c.BRANCH:
+        alts = [_seq(alt) for alt in av[1]]
+        if all(a.exact is not None for a in alts):
+            union = frozenset().union(*(a.exact for a in alts))
+            if len(union) <= SPACELESS_MAX:
+                return _Info(exact=union)
+        prefix = suffix = None
+        if all(a.prefix is not None for a in alts):
+            prefix = frozenset().union(*(a.prefix for a in alts))
+        if all(a.suffix is not None for a in alts):
+            suffix = frozenset().union(*(a.suffix for a in alts))
+        best: list[str] = []
+        for a in alts:
+            own = [s for s in (*a.reqs, a.prefix, a.suffix) if s is not None and _spaceless_useful(s)]
+            if not own:
+                break
+            best.extend(max(own, key=_strength))
+        else:
+            return _Info(prefix=prefix, suffix=suffix, reqs=[frozenset(best)])
+        return _Info(prefix=prefix, suffix=suffix)
+    return _UNKNOWN
+
+
+def _spaceless_useful(lits: frozenset[str]) -> bool:
+    return bool(lits) and len(lits) <= SPACELESS_MAX and all(len(x) >= SPACELESS_MIN for x in lits)
+
+
+def spaceless_literals(
+    pattern: str | re.Pattern[str], flags: int = 0, common: frozenset[str] = frozenset()
+) -> tuple[frozenset[str], ...]:
+    """Sets of strings every match holds one of each of, in ``scan_text`` form; strongest first.
+
+    Only sets whose strings all have ``SPACELESS_MIN`` characters or more;
+    each set minimised (a string holding a shorter one of the set is dropped).
+    A set holding a string of ``common`` (frequent words: it would pass
+    nearly every text) is dropped when another set is not. An empty tuple:
+    nothing useful could be derived.
+    """
+    if isinstance(pattern, re.Pattern):
+        pattern, flags = pattern.pattern, pattern.flags
+    try:
+        tree = _sre_parse.parse(pattern, flags)
+    except Exception:  # noqa: BLE001 - an unparsable pattern just gets no gate
+        return ()
+    info = _seq(list(tree))
+    sets = [*info.reqs]
+    if info.exact is not None:
+        sets.append(info.exact)
+    else:
+        sets.extend(s for s in (info.prefix, info.suffix) if s is not None)
+    found = {_minimise(s) for s in sets if _spaceless_useful(s)}
+    # A set every string of another set holds a string of adds nothing ("0day" given "0days").
+    kept = [a for a in found if not any(b != a and all(any(x in y for x in a) for y in b) for b in found)]
+    rare = [a for a in kept if common.isdisjoint(a)]
+    if rare:
+        kept = rare
+    return tuple(sorted(kept, key=lambda s: (_strength(s), sorted(s)), reverse=True)[:MAX_SPACELESS_SETS])

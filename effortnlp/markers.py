@@ -49,16 +49,13 @@ import spacy
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
-from .gates import Branches, Gate, gate_text, join_separator, split_branches
-from .prefilter import TurnFilter, like_num_regex
+from .gates import Branches, Gate, gate_text, join_separator, scan_text, spaceless_literals, split_branches
+from .prefilter import IndexedFilter, TurnFilter, like_num_regex
+from .scan import LiteralIndex
 from .schema import MARKERS, MarkerHit, Ticket
 
 NEGATIVE = "NOT"
 _ALT = re.compile(r"\(([^()]*)\)")
-
-#: ``rule_hits`` builds the turn filters (``MarkerFinder.turn_filters``) after
-#: this many tickets: below it, building them costs more than they save.
-FILTER_AFTER_TICKETS = 1000
 
 #: Longest text given to spaCy in one piece; longer turns are cut into windows
 #: at whitespace (spaCy refuses texts over ``nlp.max_length`` and memory grows
@@ -245,16 +242,63 @@ class MarkerFinder:
                     phrases.update((w, strings[h]) for _, checks in options for h in checks[0][0])
             self.start_matcher.add("__start__", [Doc(self.nlp.vocab, words=list(p)) for p in sorted(phrases)])
         self._filters: dict[str, tuple[TurnFilter, TurnFilter]] | None = None
-        self._tickets_seen = 0
+        self._build_regex_plan()
+
+    def _build_regex_plan(self) -> None:
+        """Each regex rule's gate as bitmasks of one ``LiteralIndex`` (see ``effortnlp.scan``).
+
+        Per rule (in rule order): ``(rule, alternatives)``, each alternative
+        ``(index or None, literal sets, class prefilter or None)``; a rule
+        without ``Branches`` has one alternative, ``None``, for the whole
+        pattern. Literal sets are ``gates.spaceless_literals`` of the
+        pattern (or of the alternative), or the rule's ``requires`` strings.
+        """
+        from spacy.lang.en.stop_words import STOP_WORDS
+
+        common = frozenset(STOP_WORDS)
+        raw: list[tuple[Rule, list[tuple[int | None, tuple[frozenset[str], ...], re.Pattern[str] | None]]]] = []
+        for rule, gate in self._regex_gates:
+            branches = self._branches.get(rule.id)
+            if rule.requires:
+                alts = [(None, (frozenset(scan_text(r.lower()) for r in rule.requires),), None)]
+                if "" in alts[0][1][0]:
+                    alts = [(None, (), None)]
+            elif branches is None:
+                sets = spaceless_literals(rule.regex, common=common)
+                alts = [(None, sets, None if sets else gate.prefilter)]
+            else:
+                alts = []
+                for k, g in enumerate(branches.gates):
+                    sets = spaceless_literals(g.regex, common=common)
+                    alts.append((k, sets, None if sets else g.prefilter))
+            raw.append((rule, alts))
+        index = self._literals = LiteralIndex()
+        bits: dict[frozenset[str], int] = {}
+        plan = []
+        for rule, alts in raw:
+            steps = []
+            for k, sets, pre in alts:
+                need = 0
+                for lits in sets:
+                    if lits not in bits:
+                        bits[lits] = index.group(sorted(lits))
+                    need |= bits[lits]
+                steps.append((k, need, pre))
+            plan.append((rule, steps))
+        self._regex_plan = plan
+        #: per speaker: (positive rules' filter, negative rules' filter), looked up in the same index
+        self._indexed_filters = {
+            who: (IndexedFilter(pos, index.group), IndexedFilter(neg, index.group))
+            for who, (pos, neg) in self.turn_filters().items()
+        }
+        index.build()
 
     def turn_filters(self) -> dict[str, tuple[TurnFilter, TurnFilter]]:
         """Per speaker: (positive rules' filter, negative rules' filter) for skipping tokenization.
 
         See ``effortnlp.prefilter`` for why a turn they rule out has no match.
-        Building them takes about half a second and saves about a tenth of a
-        millisecond a ticket, so ``rule_hits`` builds them only once the
-        finder has seen ``FILTER_AFTER_TICKETS`` tickets (the hits are the
-        same with and without them).
+        ``rule_hits`` uses them through ``IndexedFilter`` (their strings are
+        looked for in the same scan as the regex gates' literals).
         """
         if self._filters is None:
             from spacy.lang.en.stop_words import STOP_WORDS
@@ -483,16 +527,18 @@ class MarkerFinder:
     def rule_hits(self, ticket: Ticket) -> list[MarkerHit]:
         """The rule hits of every turn: what ``turn_hits`` gives turn by turn, faster.
 
-        A regex rule runs only on turns whose lower-cased text holds one of
-        the literals every match of it contains (and only if the ticket as a
-        whole does); turns no rule hit skip the resolving step. Once the
-        turn filters are built (``turn_filters``), a turn is tokenized only if
-        its speaker's ``TurnFilter`` says a phrase or token pattern may match
-        in it (or, when a positive regex hit is in the turn, a negative rule
-        may). Turns are
-        still tokenized one by one: joining them into one text would be fewer
-        calls, but spaCy stops caching tokenizations in a Doc after its first
-        special case ("I'm"), which makes long Docs several times slower.
+        One scan of the ticket (``effortnlp.scan.LiteralIndex``) finds which
+        literals each turn holds: the regex rules' literal sets and the turn
+        filters' strings. A regex rule runs only on the turns holding a
+        string of each of its sets (``_regex_spans``); a turn is tokenized
+        only if its speaker's filter says a phrase or token pattern may
+        match in it (or, when a positive regex hit is in the turn, that a
+        negative rule may), and then matched with only the token patterns
+        that may match. Turns no rule hit skip the resolving step. Turns are
+        still tokenized one by one: joining them into one text would be
+        fewer calls, but spaCy stops caching tokenizations in a Doc after
+        its first special case ("I'm"), which makes long Docs several times
+        slower.
         """
         turns = [
             (i, t.text, t.speaker)
@@ -501,40 +547,30 @@ class MarkerFinder:
         ]
         if not turns:
             return []
+        plains = [t[1].replace("\u2019", "'") for t in turns]
+        masks, scanned = self._literals.scan([t[1] for t in turns], [p.lower() for p in plains])
         spans: dict[int, list[_Span]] = {}
-        self._regex_spans(turns, spans)
+        self._regex_spans(turns, spans, masks)
         hits: list[MarkerHit] = []
         tokenizer = self.tokenizer
-        filters = self._filters
-        if filters is None:
-            self._tickets_seen += 1
-            if self._tickets_seen > FILTER_AFTER_TICKETS:
-                filters = self.turn_filters()
-            else:
-                for i, text, speaker in turns:
-                    if len(text) <= MAX_CHUNK_CHARS:
-                        found = self._spans(tokenizer(text.replace("\u2019", "'")), speaker)
-                    else:
-                        found = self._turn_token_spans(text, speaker)
-                    if i in spans:
-                        found = spans[i] + found
-                    if found:
-                        hits.extend(self._resolve(found, text, speaker, i))
-                return hits
-        for i, text, speaker in turns:
-            plain = text.replace("\u2019", "'")
+        filters = self._indexed_filters
+        for k, (i, text, speaker) in enumerate(turns):
             pos, neg = filters[speaker]
-            low = plain.lower()
+            mask, ns = masks[k], scanned[k]
             regex_found = spans.get(i)
             if not (
-                pos.possible(low)
-                or (regex_found and neg.possible(low) and any(sp.rule.label != NEGATIVE for sp in regex_found))
+                pos.possible(mask, ns)
+                or (
+                    regex_found
+                    and any(sp.rule.label != NEGATIVE for sp in regex_found)
+                    and neg.possible(mask, ns)
+                )
             ):
                 found = []  # no phrase or token pattern can match here
             else:
-                only = frozenset(pos.possible_patterns(low) + neg.possible_patterns(low))
+                only = frozenset(pos.possible_patterns(mask, ns) + neg.possible_patterns(mask, ns))
                 if len(text) <= MAX_CHUNK_CHARS:
-                    found = self._spans(tokenizer(plain), speaker, only)
+                    found = self._spans(tokenizer(plains[k]), speaker, only)
                 else:
                     found = self._turn_token_spans(text, speaker, only)
             if regex_found:
@@ -543,94 +579,71 @@ class MarkerFinder:
                 hits.extend(self._resolve(found, text, speaker, i))
         return hits
 
-    def _regex_spans(self, turns: list[tuple[int, str, str]], spans: dict[int, list[_Span]]) -> None:
+    def _regex_spans(self, turns: list[tuple[int, str, str]], spans: dict[int, list[_Span]], masks: list[int]) -> None:
         """Regex rule matches, appended to ``spans`` per turn in rule order.
 
-        A rule runs over the turns of its speaker (all turns for ``any``),
-        seen as one group: their texts joined by newlines, lower-cased once.
-
-        - A rule with required literals (``effortnlp.gates``) first tests the
-          group, then finds the turns holding a string of its strongest set
-          with a few ``str.find`` calls on the group text (cheaper than
-          testing every turn) and tests those turns' other sets.
-        - If at most half the turns pass, only those are searched. Otherwise
-          (or for a rule without literals), a rule whose matches cannot cross
-          a separator (``effortnlp.gates.join_separator``) is searched once
-          over the group's texts joined with that separator, the matches
-          mapped back to turns by offset: one call instead of many.
-        - Otherwise turn by turn.
+        The ticket's turns are scanned once for every literal of every gate
+        (``effortnlp.scan``); a rule (or, for a ``Branches`` rule, each of its
+        alternatives) then runs only on the turns of its speaker that hold a
+        string of each of its literal sets (and match its class prefilter,
+        for one without literals). If more than half the speaker's turns
+        pass and no match can cross a separator
+        (``effortnlp.gates.join_separator``), the rule searches the turns
+        joined into one text, matches mapped back by offset: one call
+        instead of many. A ``Branches`` rule searches with the pattern of
+        only the alternatives that passed somewhere in the ticket, which
+        finds what the whole pattern finds there.
         """
+        texts = [t[1] for t in turns]
+        members: dict[str, list[int]] = {"any": list(range(len(turns)))}
+        for who in ("customer", "agent"):
+            members[who] = [k for k, t in enumerate(turns) if t[2] == who]
+        union: dict[str, int] = {}
+        for who, ks in members.items():
+            m = 0
+            for k in ks:
+                m |= masks[k]
+            union[who] = m
         groups: dict[str, _Group] = {}
-        for rule, gate in self._regex_gates:
+        for rule, alts in self._regex_plan:
             who = rule.speaker
-            group = groups.get(who)
-            if group is None:
-                group = groups[who] = _Group(turns, who)
-            if not group.index:
+            ks = members[who]
+            if not ks:
                 continue
-            low = group.low
-            index, starts, texts = group.index, group.starts, group.texts
-            branches = self._branches.get(rule.id)
-            parts = None
-            pre = None
-            if branches is None:
-                if not gate.possible(low):
+            whole = union[who]
+            picked: list[int | None] = []
+            found: set[int] = set()
+            for k_alt, need, pre in alts:
+                if whole & need != need:
                     continue
-                pre = gate.prefilter
-                if pre is not None and not pre.search(group.text):
-                    continue
+                mine = [k for k in ks if masks[k] & need == need] if need else ks
+                if pre is not None:
+                    mine = [k for k in mine if pre.search(texts[k])]
+                if mine:
+                    picked.append(k_alt)
+                    found.update(mine)
+            if not picked:
+                continue
+            if picked[0] is None:
                 finditer = rule.regex.finditer
-                if low is not None and gate.sets:
-                    parts = gate.possible_parts(low, starts, group.ends)
-                    if not parts:
-                        continue
             else:
-                picked = branches.pick(low, group.text)
-                if not picked:
-                    continue
-                finditer = branches.regex(picked).finditer
-                if low is not None and all(branches.gates[k].sets for k in picked):
-                    if len(picked) == 1:
-                        parts = branches.gates[picked[0]].possible_parts(low, starts, group.ends)
-                    else:
-                        found: set[int] = set()
-                        for k in picked:
-                            found.update(branches.gates[k].possible_parts(low, starts, group.ends))
-                        parts = sorted(found)
-                    if not parts:
-                        continue
+                finditer = self._branches[rule.id].regex(tuple(picked)).finditer  # type: ignore[arg-type]
             sep = self._join_sep[rule.id]
-            if sep is not None and (parts is None or 2 * len(parts) > len(texts)):
-                joined = group.joined(sep)
-                for m in finditer(joined):
+            if sep is not None and 2 * len(found) > len(ks):
+                group = groups.get(who)
+                if group is None:
+                    group = groups[who] = _Group(turns, who)
+                starts = group.starts
+                for m in finditer(group.joined(sep)):
                     s = m.start()
-                    k = bisect_right(starts, s) - 1
-                    off = starts[k]
-                    spans.setdefault(index[k], []).append(_Span(rule, s - off, m.end() - off))
+                    j = bisect_right(starts, s) - 1
+                    off = starts[j]
+                    spans.setdefault(group.index[j], []).append(_Span(rule, s - off, m.end() - off))
                 continue
-            if parts is not None:
-                for k in parts:
-                    text = texts[k]
-                    if pre is not None and not pre.search(text):
-                        continue
-                    for m in finditer(text):
-                        spans.setdefault(index[k], []).append(_Span(rule, m.start(), m.end()))
-                continue
-            for k, text in enumerate(texts):
-                search_in = finditer
-                if low is None:  # the group could not be gated as a whole: gate each turn
-                    if branches is None:
-                        if not gate.possible(gate_text(text)):
-                            continue
-                    else:
-                        mine = branches.pick(gate_text(text), text)
-                        if not mine:
-                            continue
-                        search_in = branches.regex(mine).finditer
-                if pre is not None and not pre.search(text):
-                    continue
-                for m in search_in(text):
-                    spans.setdefault(index[k], []).append(_Span(rule, m.start(), m.end()))
+            for k in sorted(found):
+                i, text, _ = turns[k]
+                for m in finditer(text):
+                    spans.setdefault(i, []).append(_Span(rule, m.start(), m.end()))
 
     def _turn_token_spans(self, text: str, speaker: str, only: frozenset[str] | None = None) -> list[_Span]:
         """Phrase and token matches of one turn, tokenized on its own (in windows if long)."""

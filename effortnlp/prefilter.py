@@ -252,7 +252,7 @@ class TurnFilter:
                     if mine is not None and op not in mine:
                         mine.append(op)
         self.owners = owners
-        self.trie = re.compile(trie_regex(owners)) if owners else None
+        self._trie: re.Pattern[str] | None | bool = False
         # The trie finds the shortest key at a position: for an anchor, the
         # longer keys starting with it (which may belong to phrases or other patterns).
         ordered = sorted(owners)
@@ -265,6 +265,13 @@ class TurnFilter:
                     ext.append(ordered[i])
                     i += 1
                 self._longer[k] = tuple(ext)
+
+    @property
+    def trie(self) -> re.Pattern[str] | None:
+        """Every key in one regex (built on first use: ``IndexedFilter`` does without it)."""
+        if self._trie is False:
+            self._trie = re.compile(trie_regex(self.owners)) if self.owners else None
+        return self._trie  # type: ignore[return-value]
 
     def possible(self, low: str) -> bool:
         """False only if no phrase and no pattern can match a text whose lower-cased form is ``low``."""
@@ -314,3 +321,43 @@ def _testable(key: str) -> bool:
     whitespace token is left to the tokenizer) and no context-dependent lower case.
     """
     return not any(ch.isspace() for ch in key) and CONTEXT_LOWER.isdisjoint(key)
+
+
+class IndexedFilter:
+    """A ``TurnFilter`` whose strings are looked for by a ``scan.LiteralIndex``.
+
+    The filter's phrase keys become one group of the index (one bit), each
+    anchored pattern's anchor strings another. Given a turn's bits and its
+    scanned text (``gates.scan_text``: lower-cased, every whitespace
+    character removed, which can only make more keys and pieces appear than
+    the spaceless text of ``TurnFilter``, so what it rules out stays ruled
+    out), it answers what ``TurnFilter`` answers, without a regex search.
+    """
+
+    __slots__ = ("always", "entries", "phrase_bit")
+
+    def __init__(self, base: TurnFilter, group) -> None:
+        self.always = base.always
+        keys = sorted(k for k, owner in base.owners.items() if owner is None)
+        self.phrase_bit = group(keys) if keys else 0
+        #: (name, pieces, bit of its anchor strings; 0 when it has none to look for)
+        self.entries: list[tuple[str, OrderedPieces, int]] = []
+        for name, op in base.patterns:
+            anchored = op.pieces and op.anchor is not None and op not in base.unanchored
+            bit = group(sorted({a[:MAX_KEY] for a in op.anchor})) if anchored else 0  # type: ignore[union-attr]
+            self.entries.append((name, op, bit))
+
+    def possible(self, mask: int, scanned: str) -> bool:
+        """False only if no phrase and no pattern of the filter can match in the turn."""
+        if self.always or mask & self.phrase_bit:
+            return True
+        for _, op, bit in self.entries:
+            if (not bit or mask & bit) and op.possible(scanned):
+                return True
+        return False
+
+    def possible_patterns(self, mask: int, scanned: str) -> tuple[str, ...]:
+        """The names of the patterns that may match (all of them if ``always``)."""
+        if self.always:
+            return tuple(name for name, _, _ in self.entries)
+        return tuple(name for name, op, bit in self.entries if (not bit or mask & bit) and op.possible(scanned))

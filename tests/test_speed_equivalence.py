@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from effortnlp.gates import FOLD_SPECIAL, Gate, class_prefilter, gate_text, required_literals
@@ -93,7 +93,6 @@ def _reference(finder: MarkerFinder, ticket: Ticket):
 @pytest.fixture(scope="module")
 def finder() -> MarkerFinder:
     f = MarkerFinder(detectors=False)
-    f.turn_filters()  # rule_hits then skips the turns they rule out (else only after FILTER_AFTER_TICKETS)
     return f
 
 
@@ -531,18 +530,27 @@ def test_turn_filter_never_rules_out_a_match(finder, tickets):
     assert skipped > 0.4 * checked  # it does skip (most turns hold no phrase at all)
 
 
-def test_filters_are_built_after_enough_tickets(tickets, monkeypatch):
-    """A new finder tokenizes every turn until it has seen FILTER_AFTER_TICKETS tickets; the hits are the same."""
-    from effortnlp import markers
+def test_indexed_filter_answers_no_more_than_the_turn_filter(finder, tickets):
+    """``IndexedFilter`` (literals from the shared scan) rules out a turn only where ``TurnFilter`` does.
 
-    monkeypatch.setattr(markers, "FILTER_AFTER_TICKETS", 40)
-    f = MarkerFinder(detectors=False)
-    early = [_key(f.rule_hits(t)) for t in tickets[:40]]
-    assert f._filters is None
-    late = [_key(f.rule_hits(t)) for t in tickets[:80]]
-    assert f._filters is not None
-    assert late[:40] == early
-    assert late == [_key(_reference(f, t)) for t in tickets[:80]]
+    It may rule out fewer (whitespace other than spaces is removed too), never more; and the patterns
+    it lets through include every pattern ``TurnFilter`` lets through whose anchor is present.
+    """
+    texts = [t.text for tk in tickets[:300] for t in tk.turns if t.text] + _fixture_texts() + _hand_texts()
+    plains = [t.replace("\u2019", "'") for t in texts]
+    masks, scanned = finder._literals.scan(texts, [p.lower() for p in plains])
+    base = finder.turn_filters()
+    agree = 0
+    for text, plain, mask, ns in zip(texts, plains, masks, scanned, strict=True):
+        low = plain.lower()
+        for who, pair in finder._indexed_filters.items():
+            for indexed, old in zip(pair, base[who], strict=True):
+                if indexed.possible(mask, ns):
+                    agree += old.possible(low)
+                else:
+                    assert not old.possible(low), (who, text)
+                    agree += 1
+    assert agree > 0.95 * 4 * len(texts)
 
 
 def test_rule_hits_equal_per_turn_without_the_filter(finder, tickets, monkeypatch):
@@ -550,7 +558,8 @@ def test_rule_hits_equal_per_turn_without_the_filter(finder, tickets, monkeypatc
     fast = [_key(finder.rule_hits(t)) for t in tickets]
     from effortnlp import prefilter
 
-    monkeypatch.setattr(prefilter.TurnFilter, "possible", lambda self, low: True)
+    monkeypatch.setattr(prefilter.IndexedFilter, "possible", lambda self, mask, ns: True)
+    monkeypatch.setattr(prefilter.IndexedFilter, "possible_patterns", lambda self, mask, ns: tuple(n for n, _, _ in self.entries))
     assert fast == [_key(finder.rule_hits(t)) for t in tickets]
 
 
@@ -743,3 +752,83 @@ def test_rule_hits_equal_per_turn_with_branched_regexes(tmp_path, tickets):
         assert fast == _key(_reference(f, ticket)), ticket.ticket_id
         n += len(fast)
     assert n > 100
+
+
+# -- the shared literal scan (effortnlp.scan) ------------------------------------------
+
+
+def _plan_regexes(f: MarkerFinder):
+    """(rule id, the regex of one gated alternative, its bits, its class prefilter) for every regex rule."""
+    for rule, alts in f._regex_plan:
+        for k, need, pre in alts:
+            rx = rule.regex if k is None else re.compile(f._branches[rule.id].alts[k], f._branches[rule.id].flags)
+            yield rule.id, rx, need, pre
+
+
+def _assert_scan_sound(f: MarkerFinder, texts: list[str]) -> int:
+    """Where an alternative's regex matches a text, the scan lets it run there. Returns the skips."""
+    masks, _ = f._literals.scan(texts, [t.replace("\u2019", "'").lower() for t in texts])
+    skipped = 0
+    for text, mask in zip(texts, masks, strict=True):
+        for rule_id, rx, need, pre in _plan_regexes(f):
+            allowed = mask & need == need and (pre is None or pre.search(text) is not None)
+            if not allowed:
+                skipped += 1
+                assert rx.search(text) is None, (rule_id, text)
+    return skipped
+
+
+def test_literal_scan_never_skips_a_match(finder, tickets):
+    texts = [t.text for tk in tickets[:200] for t in tk.turns if t.text] + _fixture_texts() + _hand_texts()
+    skipped = _assert_scan_sound(finder, texts)
+    assert skipped > 0.5 * len(texts) * len(list(_plan_regexes(finder)))  # the scan does skip most searches
+
+
+def _literal_fragments() -> list[str]:
+    f = MarkerFinder.shared()
+    words = sorted({w for rule, alts in f._regex_plan for w in re.findall(r"[a-z']{2,}", rule.regex.pattern.lower())})
+    return words[::3]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(st.sampled_from(_literal_fragments()),
+                          st.sampled_from([" ", "  ", "\n", "\t", "\u00a0", "\u2019", "'", ".", "?", "!", "3", "MY", "I"]),
+                          st.text(max_size=4)), max_size=30))
+def test_literal_scan_never_skips_a_match_fuzzed(parts):
+    """Text built from the patterns' own words, odd whitespace, case and apostrophes: a skip is never wrong."""
+    text = "".join(parts)
+    _assert_scan_sound(MarkerFinder.shared(), [text, text.upper(), text.title()])
+
+
+def test_literal_index_groups():
+    from effortnlp.scan import LiteralIndex
+
+    idx = LiteralIndex()
+    a, b = idx.group(["callback", "ringback"]), idx.group(["agent"])
+    idx.build()
+    masks, scanned = idx.scan(["Call\nBACK later", "an Agent", "\u0130 agent", "nothing", ""])
+    assert masks == [a, b, a | b, 0, 0]  # "İ" cannot be gated: every bit
+    assert scanned[0] == "callbacklater"
+    with pytest.raises(ValueError):
+        idx.group([""])
+
+
+@pytest.mark.parametrize(
+    "pattern, expected",
+    [
+        (r"\b(?:the|your)\s+(?:old|previous)\s+agent", [{"theoldagent", "thepreviousagent", "youroldagent", "yourpreviousagent"}]),
+        (r"call(?:ed)?\s+back", [{"callback", "calledback"}]),
+        (r"as i (said|mentioned)", [{"asisaid", "asimentioned"}]),
+        (r"\bdm\b", []),  # too short to look for
+        (r"[A-Z]{3,}", []),
+        (r"(?:it['’]s|its) been \d+ days", None),  # checked below
+    ],
+)
+def test_spaceless_literals(pattern, expected):
+    from effortnlp.gates import spaceless_literals
+
+    got = [set(s) for s in spaceless_literals(re.compile(pattern, re.IGNORECASE))]
+    if expected is not None:
+        assert got == expected
+    else:
+        assert any({"it'sbeen0", "itsbeen9"} <= s for s in got) and any("0days" in s for s in got)
