@@ -49,7 +49,15 @@ import spacy
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
-from .gates import Branches, Gate, gate_text, join_separator, scan_text, spaceless_literals, split_branches
+from .gates import (
+    Branches,
+    Gate,
+    gate_text,
+    join_separator,
+    scan_text,
+    spaceless_literals,
+    split_branches,
+)
 from .prefilter import IndexedFilter, TurnFilter, like_num_regex
 from .scan import LiteralIndex
 from .schema import MARKERS, MarkerHit, Ticket
