@@ -693,18 +693,40 @@ def _item(op, av) -> _Info:
             suffix = frozenset().union(*(a.suffix for a in alts))
         best: list[str] = []
         for a in alts:
-            own = [s for s in (*a.reqs, a.prefix, a.suffix) if s is not None and _spaceless_useful(s)]
+            own = [s for s in (*a.reqs, a.prefix, a.suffix) if s and "" not in s]
             if not own:
                 break
-            best.extend(max(own, key=_strength))
+            best.extend(max(own, key=_sl_strength))
         else:
             return _Info(prefix=prefix, suffix=suffix, reqs=[frozenset(best)])
         return _Info(prefix=prefix, suffix=suffix)
     return _UNKNOWN
 
 
+def _sl_strength(lits: frozenset[str]) -> tuple[int, int]:
+    """Longer strings are rarer (digits get no bonus here: the scan looks for strings), then fewer strings."""
+    return (min(map(len, lits)), -len(lits))
+
+
 def _spaceless_useful(lits: frozenset[str]) -> bool:
     return bool(lits) and len(lits) <= SPACELESS_MAX and all(len(x) >= SPACELESS_MIN for x in lits)
+
+
+def _spaceless_sets(pattern: str | re.Pattern[str], flags: int = 0) -> list[frozenset[str]]:
+    """Every set derived for ``pattern`` (see above), before any is picked."""
+    if isinstance(pattern, re.Pattern):
+        pattern, flags = pattern.pattern, pattern.flags
+    try:
+        tree = _sre_parse.parse(pattern, flags)
+    except Exception:  # noqa: BLE001 - an unparsable pattern just gets no gate
+        return []
+    info = _seq(list(tree))
+    sets = [*info.reqs]
+    if info.exact is not None:
+        sets.append(info.exact)
+    else:
+        sets.extend(s for s in (info.prefix, info.suffix) if s is not None)
+    return [s for s in sets if s and "" not in s]
 
 
 def spaceless_literals(
@@ -718,22 +740,23 @@ def spaceless_literals(
     nearly every text) is dropped when another set is not. An empty tuple:
     nothing useful could be derived.
     """
-    if isinstance(pattern, re.Pattern):
-        pattern, flags = pattern.pattern, pattern.flags
-    try:
-        tree = _sre_parse.parse(pattern, flags)
-    except Exception:  # noqa: BLE001 - an unparsable pattern just gets no gate
-        return ()
-    info = _seq(list(tree))
-    sets = [*info.reqs]
-    if info.exact is not None:
-        sets.append(info.exact)
-    else:
-        sets.extend(s for s in (info.prefix, info.suffix) if s is not None)
-    found = {_minimise(s) for s in sets if _spaceless_useful(s)}
+    found = {_minimise(s) for s in _spaceless_sets(pattern, flags) if _spaceless_useful(s)}
     # A set every string of another set holds a string of adds nothing ("0day" given "0days").
     kept = [a for a in found if not any(b != a and all(any(x in y for x in a) for y in b) for b in found)]
     rare = [a for a in kept if common.isdisjoint(a)]
     if rare:
         kept = rare
     return tuple(sorted(kept, key=lambda s: (_strength(s), sorted(s)), reverse=True)[:MAX_SPACELESS_SETS])
+
+
+def spaceless_short(pattern: str | re.Pattern[str], flags: int = 0) -> re.Pattern[str] | None:
+    """For a pattern ``spaceless_literals`` finds nothing for: a regex over ``scan_text`` every match's text matches.
+
+    The strongest derived set, however short its strings (a digit, "@"),
+    as an alternation; ``None`` if there is none.
+    """
+    sets = [_minimise(s) for s in _spaceless_sets(pattern, flags) if len(s) <= 64]
+    if not sets:
+        return None
+    best = max(sets, key=lambda s: (_sl_strength(s), sorted(s)))
+    return re.compile("|".join(re.escape(x) for x in sorted(best, key=lambda x: (-len(x), x))))

@@ -56,6 +56,7 @@ from .gates import (
     join_separator,
     scan_text,
     spaceless_literals,
+    spaceless_short,
     split_branches,
 )
 from .prefilter import IndexedFilter, TurnFilter, like_num_regex
@@ -273,12 +274,12 @@ class MarkerFinder:
                     alts = [(None, (), None)]
             elif branches is None:
                 sets = spaceless_literals(rule.regex, common=common)
-                alts = [(None, sets, None if sets else gate.prefilter)]
+                alts = [(None, sets, None if sets else _Prefilter.of(rule.regex, gate.prefilter))]
             else:
                 alts = []
                 for k, g in enumerate(branches.gates):
                     sets = spaceless_literals(g.regex, common=common)
-                    alts.append((k, sets, None if sets else g.prefilter))
+                    alts.append((k, sets, None if sets else _Prefilter.of(g.regex, g.prefilter)))
             raw.append((rule, alts))
         index = self._literals = LiteralIndex()
         bits: dict[frozenset[str], int] = {}
@@ -294,6 +295,11 @@ class MarkerFinder:
                 steps.append((k, need, pre))
             plan.append((rule, steps))
         self._regex_plan = plan
+        #: per speaker: (position in the plan, position of the alternative, the bits it needs)
+        self._plan_quick: dict[str, list[tuple[int, int, int]]] = {"any": [], "customer": [], "agent": []}
+        for r, (rule, steps) in enumerate(plan):
+            for a, (_, need, _) in enumerate(steps):
+                self._plan_quick[rule.speaker].append((r, a, need))
         #: per speaker: (positive rules' filter, negative rules' filter), looked up in the same index
         self._indexed_filters = {
             who: (IndexedFilter(pos, index.group), IndexedFilter(neg, index.group))
@@ -558,7 +564,7 @@ class MarkerFinder:
         plains = [t[1].replace("\u2019", "'") for t in turns]
         masks, scanned = self._literals.scan([t[1] for t in turns], [p.lower() for p in plains])
         spans: dict[int, list[_Span]] = {}
-        self._regex_spans(turns, spans, masks)
+        self._regex_spans(turns, spans, masks, scanned)
         hits: list[MarkerHit] = []
         tokenizer = self.tokenizer
         filters = self._indexed_filters
@@ -587,7 +593,9 @@ class MarkerFinder:
                 hits.extend(self._resolve(found, text, speaker, i))
         return hits
 
-    def _regex_spans(self, turns: list[tuple[int, str, str]], spans: dict[int, list[_Span]], masks: list[int]) -> None:
+    def _regex_spans(
+        self, turns: list[tuple[int, str, str]], spans: dict[int, list[_Span]], masks: list[int], scanned: list[str]
+    ) -> None:
         """Regex rule matches, appended to ``spans`` per turn in rule order.
 
         The ticket's turns are scanned once for every literal of every gate
@@ -612,21 +620,27 @@ class MarkerFinder:
             for k in ks:
                 m |= masks[k]
             union[who] = m
+        # The alternatives that may run: the bits they need are in their speaker's turns.
+        plan = self._regex_plan
+        candidates: dict[int, list[int]] = {}
+        for who, quick in self._plan_quick.items():
+            if members[who]:
+                whole = union[who]
+                for r, a, need in quick:
+                    if whole & need == need:
+                        candidates.setdefault(r, []).append(a)
         groups: dict[str, _Group] = {}
-        for rule, alts in self._regex_plan:
+        for r in sorted(candidates):
+            rule, alts = plan[r]
             who = rule.speaker
             ks = members[who]
-            if not ks:
-                continue
-            whole = union[who]
             picked: list[int | None] = []
             found: set[int] = set()
-            for k_alt, need, pre in alts:
-                if whole & need != need:
-                    continue
+            for a in candidates[r]:
+                k_alt, need, pre = alts[a]
                 mine = [k for k in ks if masks[k] & need == need] if need else ks
                 if pre is not None:
-                    mine = [k for k in mine if pre.search(texts[k])]
+                    mine = [k for k in mine if pre.possible(texts[k], scanned[k])]
                 if mine:
                     picked.append(k_alt)
                     found.update(mine)
@@ -734,6 +748,28 @@ def _min_one(op: str) -> bool:
     """A ``{n}`` / ``{n,m}`` / ``{n,}`` quantifier with n >= 1."""
     m = re.fullmatch(r"\{(\d+)(?:,\d*)?\}", op)
     return bool(m) and int(m.group(1)) >= 1
+
+
+@dataclass(frozen=True)
+class _Prefilter:
+    """What a regex rule without literal sets is still tested with, per turn, before it runs.
+
+    ``raw``: ``gates.class_prefilter`` (searched in the turn's text);
+    ``short``: ``gates.spaceless_short`` (searched in its scanned form).
+    """
+
+    raw: re.Pattern[str] | None
+    short: re.Pattern[str] | None
+
+    @classmethod
+    def of(cls, regex: re.Pattern[str], raw: re.Pattern[str] | None) -> _Prefilter | None:
+        short = spaceless_short(regex)
+        return None if raw is None and short is None else cls(raw, short)
+
+    def possible(self, text: str, scanned: str) -> bool:
+        if self.raw is not None and self.raw.search(text) is None:
+            return False
+        return self.short is None or self.short.search(scanned) is not None
 
 
 class _Group:

@@ -19,10 +19,14 @@ passes on it: gating only ever skips searches that find nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import reduce
+from operator import itemgetter, or_
 
 import ahocorasick
 
 from .gates import gate_text, scan_text
+
+_payload = itemgetter(1)
 
 #: Joins the scanned turns of a ticket: no literal holds it, so no string is found across two turns.
 TURN_SEP = "\x00"
@@ -94,27 +98,11 @@ class LiteralIndex:
         if self._automaton is None:
             self.build()
         unsafe = [k for k, text in enumerate(texts) if not text.isascii() and gate_text(text) is None]
-        masks = [0] * n
-        ends: list[int] = []
-        pos = 0
-        for s in scanned:
-            pos += len(s)
-            ends.append(pos)
-            pos += 1  # the separator
-        k = 0
-        bound = ends[0]
-        for end, bits in self._automaton.iter(TURN_SEP.join(scanned)):  # type: ignore[union-attr]
-            while end >= bound:  # ``end``: index of the string's last character
-                k += 1
-                bound = ends[k]
-            masks[k] |= bits
+        # Per text, OR of the payloads of every string found: map/reduce keep the loop in C.
+        it = self._automaton.iter  # type: ignore[union-attr]
+        masks = [reduce(or_, map(_payload, it(s)), 0) if s else 0 for s in scanned]
         if unsafe:
             every = self.all
             for k in unsafe:
                 masks[k] = every
         return masks, scanned
-
-
-def scan_all(texts: Sequence[str]) -> list[str]:
-    """``gates.scan_text`` of each text, lower-cased first (for tests and tools)."""
-    return [scan_text(t.lower()) for t in texts]

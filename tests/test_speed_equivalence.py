@@ -767,11 +767,11 @@ def _plan_regexes(f: MarkerFinder):
 
 def _assert_scan_sound(f: MarkerFinder, texts: list[str]) -> int:
     """Where an alternative's regex matches a text, the scan lets it run there. Returns the skips."""
-    masks, _ = f._literals.scan(texts, [t.replace("\u2019", "'").lower() for t in texts])
+    masks, scanned = f._literals.scan(texts, [t.replace("\u2019", "'").lower() for t in texts])
     skipped = 0
-    for text, mask in zip(texts, masks, strict=True):
+    for text, mask, ns in zip(texts, masks, scanned, strict=True):
         for rule_id, rx, need, pre in _plan_regexes(f):
-            allowed = mask & need == need and (pre is None or pre.search(text) is not None)
+            allowed = mask & need == need and (pre is None or pre.possible(text, ns))
             if not allowed:
                 skipped += 1
                 assert rx.search(text) is None, (rule_id, text)
@@ -832,3 +832,21 @@ def test_spaceless_literals(pattern, expected):
         assert got == expected
     else:
         assert any({"it'sbeen0", "itsbeen9"} <= s for s in got) and any("0days" in s for s in got)
+
+
+@pytest.mark.parametrize(
+    "pattern, scanned, expected",
+    [
+        (r"\b(?:call|at|on)\b[^\n.]{0,20}?(?:\+?\d[\d\s().-]{7,}\d|__phone__)", "callusat0800123456", True),
+        (r"\b(?:call|at|on)\b[^\n.]{0,20}?(?:\+?\d[\d\s().-]{7,}\d|__phone__)", "callusonthe__phone__line", True),
+        (r"\b(?:call|at|on)\b[^\n.]{0,20}?(?:\+?\d[\d\s().-]{7,}\d|__phone__)", "callusanytime", False),
+        (r"\b(?:at|to)\b[ :]*(?:__email__|[\w.+-]+@[\w-]+.[\w.]+)", "writetous@example.com", True),
+        (r"\b(?:at|to)\b[ :]*(?:__email__|[\w.+-]+@[\w-]+.[\w.]+)", "writetous", False),
+    ],
+)
+def test_spaceless_short(pattern, scanned, expected):
+    from effortnlp.gates import spaceless_short
+
+    short = spaceless_short(re.compile(pattern, re.IGNORECASE))
+    assert short is not None
+    assert (short.search(scanned) is not None) is expected
