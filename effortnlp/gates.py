@@ -749,14 +749,16 @@ def spaceless_literals(
     return tuple(sorted(kept, key=lambda s: (_strength(s), sorted(s)), reverse=True)[:MAX_SPACELESS_SETS])
 
 
-def spaceless_short(pattern: str | re.Pattern[str], flags: int = 0) -> re.Pattern[str] | None:
-    """For a pattern ``spaceless_literals`` finds nothing for: a regex over ``scan_text`` every match's text matches.
+def spaceless_short(pattern: str | re.Pattern[str], flags: int = 0) -> tuple[re.Pattern[str], ...]:
+    """For a pattern ``spaceless_literals`` finds nothing for: regexes over ``scan_text`` every match's text matches.
 
-    The strongest derived set, however short its strings (a digit, "@"),
-    as an alternation; ``None`` if there is none.
+    Each derived set (at most three), however short its strings (a digit,
+    "@", "at"), as an alternation; sets with a character that is not a
+    letter first (digits and signs are rarer in text than two letters).
+    Empty if nothing was derived.
     """
-    sets = [_minimise(s) for s in _spaceless_sets(pattern, flags) if len(s) <= 64]
-    if not sets:
-        return None
-    best = max(sets, key=lambda s: (_sl_strength(s), sorted(s)))
-    return re.compile("|".join(re.escape(x) for x in sorted(best, key=lambda x: (-len(x), x))))
+    sets = list(dict.fromkeys(_minimise(s) for s in _spaceless_sets(pattern, flags) if len(s) <= 64))
+    sets.sort(key=lambda s: (all(x.isalpha() for x in s), -min(map(len, s)), len(s), sorted(s)))
+    return tuple(
+        re.compile("|".join(re.escape(x) for x in sorted(lits, key=lambda x: (-len(x), x)))) for lits in sets[:3]
+    )

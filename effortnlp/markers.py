@@ -759,17 +759,17 @@ class _Prefilter:
     """
 
     raw: re.Pattern[str] | None
-    short: re.Pattern[str] | None
+    short: tuple[re.Pattern[str], ...]
 
     @classmethod
     def of(cls, regex: re.Pattern[str], raw: re.Pattern[str] | None) -> _Prefilter | None:
         short = spaceless_short(regex)
-        return None if raw is None and short is None else cls(raw, short)
+        return None if raw is None and not short else cls(raw, short)
 
     def possible(self, text: str, scanned: str) -> bool:
         if self.raw is not None and self.raw.search(text) is None:
             return False
-        return self.short is None or self.short.search(scanned) is not None
+        return all(rx.search(scanned) is not None for rx in self.short)
 
 
 class _Group:
