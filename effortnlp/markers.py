@@ -54,6 +54,7 @@ from .gates import (
     Gate,
     gate_text,
     join_separator,
+    lowered_twin,
     scan_text,
     spaceless_literals,
     spaceless_short,
@@ -295,6 +296,8 @@ class MarkerFinder:
                 steps.append((k, need, pre))
             plan.append((rule, steps))
         self._regex_plan = plan
+        #: (rule id, picked alternatives) -> (the regex to run, its lowered twin or None)
+        self._twins: dict[tuple[str, tuple[int | None, ...]], tuple[re.Pattern[str], re.Pattern[str] | None]] = {}
         #: per speaker: (position in the plan, position of the alternative, the bits it needs)
         self._plan_quick: dict[str, list[tuple[int, int, int]]] = {"any": [], "customer": [], "agent": []}
         for r, (rule, steps) in enumerate(plan):
@@ -611,6 +614,11 @@ class MarkerFinder:
         finds what the whole pattern finds there.
         """
         texts = [t[1] for t in turns]
+        # Regexes run as their lowered twins (``gates.lowered_twin``) on the lower-cased
+        # texts where that is safe: the same spans, about twice as fast.
+        lows = [t.lower() for t in texts]
+        safe = [t.isascii() or gate_text(t) is not None for t in texts]
+        twins = self._twins
         members: dict[str, list[int]] = {"any": list(range(len(turns)))}
         for who in ("customer", "agent"):
             members[who] = [k for k, t in enumerate(turns) if t[2] == who]
@@ -646,25 +654,32 @@ class MarkerFinder:
                     found.update(mine)
             if not picked:
                 continue
-            if picked[0] is None:
-                finditer = rule.regex.finditer
-            else:
-                finditer = self._branches[rule.id].regex(tuple(picked)).finditer  # type: ignore[arg-type]
+            key = (rule.id, tuple(picked))
+            pair = twins.get(key)
+            if pair is None:
+                regex = rule.regex if picked[0] is None else self._branches[rule.id].regex(key[1])  # type: ignore[arg-type]
+                pair = twins[key] = (regex, lowered_twin(regex))
+            regex, twin = pair
             sep = self._join_sep[rule.id]
             if sep is not None and 2 * len(found) > len(ks):
                 group = groups.get(who)
                 if group is None:
-                    group = groups[who] = _Group(turns, who)
+                    group = groups[who] = _Group(turns, who, lows, safe)
                 starts = group.starts
-                for m in finditer(group.joined(sep)):
+                if twin is not None and group.safe:
+                    matches = twin.finditer(group.joined_low(sep))
+                else:
+                    matches = regex.finditer(group.joined(sep))
+                for m in matches:
                     s = m.start()
                     j = bisect_right(starts, s) - 1
                     off = starts[j]
                     spans.setdefault(group.index[j], []).append(_Span(rule, s - off, m.end() - off))
                 continue
             for k in sorted(found):
-                i, text, _ = turns[k]
-                for m in finditer(text):
+                i = turns[k][0]
+                matches = twin.finditer(lows[k]) if twin is not None and safe[k] else regex.finditer(texts[k])
+                for m in matches:
                     spans.setdefault(i, []).append(_Span(rule, m.start(), m.end()))
 
     def _turn_token_spans(self, text: str, speaker: str, only: frozenset[str] | None = None) -> list[_Span]:
@@ -775,15 +790,21 @@ class _Prefilter:
 class _Group:
     """The turns one speaker's rules run on: texts, turn numbers, offsets in the newline-joined text."""
 
-    __slots__ = ("_low", "ends", "index", "starts", "text", "texts")
+    __slots__ = ("_low", "ends", "index", "lows", "safe", "starts", "text", "texts")
 
-    def __init__(self, turns: list[tuple[int, str, str]], who: str):
-        if who == "any":
-            self.texts = [t[1] for t in turns]
-            self.index = [t[0] for t in turns]
-        else:
-            self.texts = [t[1] for t in turns if t[2] == who]
-            self.index = [t[0] for t in turns if t[2] == who]
+    def __init__(
+        self,
+        turns: list[tuple[int, str, str]],
+        who: str,
+        lows: list[str] | None = None,
+        safe: list[bool] | None = None,
+    ):
+        mine = [k for k, t in enumerate(turns) if who == "any" or t[2] == who]
+        self.texts = [turns[k][1] for k in mine]
+        self.index = [turns[k][0] for k in mine]
+        #: the texts lower-cased, and whether all of them are safe for lowered twins
+        self.lows = [lows[k] for k in mine] if lows is not None else [t.lower() for t in self.texts]
+        self.safe = all(safe[k] for k in mine) if safe is not None else False
         self.starts: list[int] = []
         self.ends: list[int] = []
         pos = 0
@@ -803,6 +824,9 @@ class _Group:
 
     def joined(self, sep: str) -> str:
         return self.text if sep == "\n" else sep.join(self.texts)
+
+    def joined_low(self, sep: str) -> str:
+        return sep.join(self.lows)
 
 
 def _chunks(text: str, size: int) -> Iterator[str]:

@@ -850,3 +850,49 @@ def test_spaceless_short(pattern, scanned, expected):
     short = spaceless_short(re.compile(pattern, re.IGNORECASE))
     assert short
     assert all(rx.search(scanned) is not None for rx in short) is expected
+
+
+def _assert_twins_equal(f: MarkerFinder, texts: list[str]) -> int:
+    """On every text ``gate_text`` accepts, each lowered twin finds the original pattern's spans."""
+    from effortnlp.gates import lowered_twin
+
+    checked = 0
+    for rule in f._regex_rules:
+        twin = lowered_twin(rule.regex)
+        if twin is None:
+            continue
+        for text in texts:
+            if gate_text(text) is None:
+                continue
+            want = [m.span() for m in rule.regex.finditer(text)]
+            assert [m.span() for m in twin.finditer(text.lower())] == want, (rule.id, text)
+            checked += bool(want)
+    return checked
+
+
+def test_lowered_twins_find_the_same_spans(finder, tickets):
+    texts = [t.text for tk in tickets[:150] for t in tk.turns if t.text] + _fixture_texts() + _hand_texts()
+    assert _assert_twins_equal(finder, texts) > 100  # matches were compared, not only misses
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(st.sampled_from(_literal_fragments()),
+                          st.sampled_from([" ", "\n", "\u2019", "'", ".", "?", "!", "3", "MY", "I", "K", "\u212a", "É"]),
+                          st.text(max_size=4)), max_size=30))
+def test_lowered_twins_fuzzed(parts):
+    text = "".join(parts)
+    _assert_twins_equal(MarkerFinder.shared(), [text, text.upper(), text.title()])
+
+
+@pytest.mark.parametrize("pattern", [r"(?i)abc", r"(?-i:ABC)x", r"\x41", r"(?m)^a", r"a(?s:.)b", "caf\u00c9"])
+def test_no_lowered_twin_where_case_is_not_plain(pattern):
+    from effortnlp.gates import lowered_twin
+
+    assert lowered_twin(re.compile(pattern, re.IGNORECASE)) is None
+
+
+def test_lowered_twin_of_a_class():
+    from effortnlp.gates import lowered_twin
+
+    twin = lowered_twin(re.compile(r"[A-Z]{2}\S+\b", re.IGNORECASE))
+    assert twin is not None and twin.pattern == r"[a-z]{2}\S+\b" and not twin.flags & re.IGNORECASE
