@@ -27,10 +27,9 @@ from __future__ import annotations
 
 import functools
 import re
-from bisect import bisect_left
 from dataclasses import dataclass
 
-from .gates import Gate, gate_text
+from .gates import Branches, Gate, gate_text, split_branches
 from .schema import MarkerHit, Ticket, Turn
 
 # -- information slots -------------------------------------------------------
@@ -374,37 +373,39 @@ def _agent_changes(turns: tuple[Turn, ...]) -> list[MarkerHit]:
     return out
 
 
-def _reasked(turns: tuple[Turn, ...]) -> list[MarkerHit]:
+def _reasked(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerHit]:
     """Agent asks for a slot value the customer gave in an earlier turn.
 
-    Linear: each slot's "given" pattern is searched only in the customer turns
-    that hold its literals (located with ``str.find`` on the customer turns'
-    joined, lower-cased text; ``effortnlp.gates``), its "asked" pattern only
-    in the agent turns that hold its literals and come after a customer turn
-    that gave the slot. The hit cites the last such customer turn.
+    The hit cites the last customer turn before the ask that gave the slot.
+    Linear, and the cheap tests first. Per slot: the literal gates of its
+    "given" and "asked" patterns are tried on the customer and the agent
+    turns' joined, lower-cased texts (``effortnlp.gates``); if both may
+    match, the agent turns that hold the "asked" literals are located with
+    ``str.find`` in the joined text and the pattern (with its ask-cue checks)
+    runs on them; only for an agent turn that asks does the "given" pattern
+    run, on the customer turns before it, the latest first, until one gives
+    the slot. (The "given" patterns are the slow ones, and most of their gates
+    let through any text with a digit.)
     """
-    customer = [(i, t.text or "") for i, t in enumerate(turns) if t.speaker == "customer"]
-    agent = [(i, t.text or "") for i, t in enumerate(turns) if t.speaker == "agent"]
-    if not customer or not agent:
+    v = view if view is not None else _View(turns)
+    customer, agent = v.customer, v.agent
+    if not customer or not agent or agent[-1][0] < customer[0][0]:
         return []
-    c_parts = _Parts([text for _, text in customer])
-    a_parts: _Parts | None = None
-    todo: dict[int, list[tuple[Slot, list[int]]]] = {}  # agent position -> (slot, its giving turns), slot order
-    for slot in SLOTS:
-        gave = [customer[k][0] for k in c_parts.possible(_gate(slot.given)) if slot.given.search(customer[k][1])]
-        if not gave:
+    c_parts = v.c_parts
+    first = customer[0][0]
+    found: list[tuple[int, int, MarkerHit]] = []  # (agent position, slot order, hit): sorted at the end
+    for order, (slot, given_gate, asked_gates) in enumerate(_slot_gates()):
+        if not given_gate.possible(c_parts.low):
             continue
-        if a_parts is None:
-            a_parts = _Parts([text for _, text in agent])
-        first = gave[0]
-        for k in a_parts.possible(_gate(slot.asked)):
-            if agent[k][0] > first:
-                todo.setdefault(k, []).append((slot, gave))
-    out: list[MarkerHit] = []
-    for k in sorted(todo):
-        i, text = agent[k]
-        t = turns[i]
-        for slot, gave in todo[k]:
+        asks: list[tuple[int, re.Match[str]]] = []
+        a_parts = v.a_parts
+        cands = a_parts.possible(asked_gates[0])
+        for gate in asked_gates[1:]:
+            cands = sorted({*cands, *a_parts.possible(gate)})
+        for k in cands:
+            i, text = agent[k]
+            if i < first:
+                continue
             m = slot.asked.search(text)
             if not m:
                 continue
@@ -413,10 +414,27 @@ def _reasked(turns: tuple[Turn, ...]) -> list[MarkerHit]:
                 continue
             if slot.name in _NARROWING and slot.given.search(text[m.end() : m.end() + 40]):
                 continue  # "which model iPhone": asks to narrow down what was said, not for it again
-            cited = gave[bisect_left(gave, i) - 1]
-            out.append(_hit("REPEAT_INFO", f"reasked.{slot.name}", i, t, m.start(), m.end(),
-                            cited_turn=cited, slot=slot.name))
-    return out
+            asks.append((k, m))
+        if not asks:
+            continue
+        # Latest ask first: each cites the last customer turn before it that gave the slot.
+        p = len(customer) - 1  # customer turns above p come after the current ask, or do not give the slot
+        gives = False  # whether customer[p] is known to give the slot
+        for k, m in reversed(asks):
+            i = agent[k][0]
+            while p >= 0 and customer[p][0] > i:
+                p -= 1
+                gives = False
+            while p >= 0 and not gives:
+                gives = given_gate.possible(c_parts.part(p)) and slot.given.search(customer[p][1]) is not None
+                if not gives:
+                    p -= 1
+            if p < 0:
+                break  # no customer turn before this ask gave the slot, nor before the earlier asks
+            found.append((k, order, _hit("REPEAT_INFO", f"reasked.{slot.name}", i, turns[i], m.start(), m.end(),
+                                         cited_turn=customer[p][0], slot=slot.name)))
+    found.sort(key=lambda x: x[:2])
+    return [h for _, _, h in found]
 
 
 class _Parts:
@@ -436,6 +454,12 @@ class _Parts:
             pos += 1
         self.low = gate_text("\n".join(texts))
 
+    def part(self, k: int) -> str | None:
+        """The lower-cased text ``k`` as ``gate_text`` gives it (``None``: not to be gated)."""
+        if self.low is None:
+            return gate_text(self.texts[k])
+        return self.low[self.starts[k] : self.ends[k]]
+
     def possible(self, gate: Gate) -> list[int] | range:
         """Positions of the texts where ``gate`` allows a match, ascending."""
         if self.low is None:
@@ -453,6 +477,54 @@ def _gate(regex: re.Pattern[str]) -> Gate:
     if gate is None:
         gate = _GATES[regex] = Gate(regex)
     return gate
+
+
+@functools.cache
+def _slot_gates() -> tuple[tuple[Slot, Gate, tuple[Gate, ...]], ...]:
+    """Each slot with the gate of its "given" pattern and the gates of its "asked" pattern (built once).
+
+    An "asked" pattern with top-level alternatives gets one gate per
+    alternative (``effortnlp.gates.Branches``): a turn may match only where
+    one of them may, and one alternative with common words ("what ... device",
+    "which ... time") no longer lets every turn holding the other's words through.
+    """
+    out = []
+    for slot in SLOTS:
+        split = split_branches(slot.asked)
+        asked = Branches(slot.asked, *split).gates if split else (_gate(slot.asked),)
+        out.append((slot, _gate(slot.given), asked))
+    return tuple(out)
+
+
+class _View:
+    """A ticket's turns as the detectors read them; the joined texts are built on first use, once."""
+
+    __slots__ = ("_a_parts", "_c_parts", "agent", "customer", "turns")
+
+    def __init__(self, turns: tuple[Turn, ...]):
+        self.turns = turns
+        #: (turn index, text) of the customer's and the agent's turns
+        self.customer: list[tuple[int, str]] = []
+        self.agent: list[tuple[int, str]] = []
+        for i, t in enumerate(turns):
+            if t.speaker == "customer":
+                self.customer.append((i, t.text or ""))
+            elif t.speaker == "agent":
+                self.agent.append((i, t.text or ""))
+        self._c_parts: _Parts | None = None
+        self._a_parts: _Parts | None = None
+
+    @property
+    def c_parts(self) -> _Parts:
+        if self._c_parts is None:
+            self._c_parts = _Parts([text for _, text in self.customer])
+        return self._c_parts
+
+    @property
+    def a_parts(self) -> _Parts:
+        if self._a_parts is None:
+            self._a_parts = _Parts([text for _, text in self.agent])
+        return self._a_parts
 
 
 _WORD = re.compile(r"[a-z0-9']+")
