@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from .gates import Branches, Gate, gate_text, split_branches
@@ -318,17 +319,151 @@ _QUESTION = _rx(
 )
 
 
+# -- the ticket as the detectors read it ---------------------------------------
+
+class _Parts:
+    """Texts joined by newlines and lower-cased once, for locating gate literals in them."""
+
+    __slots__ = ("ends", "low", "starts", "texts")
+
+    def __init__(self, texts: list[str]):
+        self.texts = texts
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        pos = 0
+        for text in texts:
+            self.starts.append(pos)
+            pos += len(text)
+            self.ends.append(pos)
+            pos += 1
+        self.low = gate_text("\n".join(texts))
+
+    def part(self, k: int) -> str | None:
+        """The lower-cased text ``k`` as ``gate_text`` gives it (``None``: not to be gated)."""
+        if self.low is None:
+            return gate_text(self.texts[k])
+        return self.low[self.starts[k] : self.ends[k]]
+
+    def possible_head(self, gate: Gate, limit: int) -> list[int]:
+        """Positions ``k`` where ``gate.possible(gate_text(texts[k][:limit]))``, ascending.
+
+        Exactly what a per-text gate on each text's first ``limit`` characters
+        lets through (for a detector that also reads those texts otherwise than
+        with the gated pattern): ``possible`` on the whole texts, rechecked on
+        the head of the texts longer than ``limit``.
+        """
+        texts = self.texts
+        return [
+            k for k in self.possible(gate) if len(texts[k]) <= limit or gate.possible(gate_text(texts[k][:limit]))
+        ]
+
+    def possible(self, gate: Gate) -> list[int] | range:
+        """Positions of the texts where ``gate`` allows a match, ascending."""
+        if self.low is None:
+            return [k for k, text in enumerate(self.texts) if gate.possible(gate_text(text))]
+        if not gate.possible(self.low):
+            return []
+        return gate.possible_parts(self.low, self.starts, self.ends)
+
+
+_GATES: dict[re.Pattern[str], Gate] = {}
+
+
+def _gate(regex: re.Pattern[str]) -> Gate:
+    gate = _GATES.get(regex)
+    if gate is None:
+        gate = _GATES[regex] = Gate(regex)
+    return gate
+
+
+@functools.cache
+def _slot_gates() -> tuple[tuple[Slot, Gate, tuple[Gate, ...]], ...]:
+    """Each slot with the gate of its "given" pattern and the gates of its "asked" pattern (built once).
+
+    An "asked" pattern with top-level alternatives gets one gate per
+    alternative (``effortnlp.gates.Branches``): a turn may match only where
+    one of them may, and one alternative with common words ("what ... device",
+    "which ... time") no longer lets every turn holding the other's words through.
+    """
+    out = []
+    for slot in SLOTS:
+        split = split_branches(slot.asked)
+        asked = Branches(slot.asked, *split).gates if split else (_gate(slot.asked),)
+        out.append((slot, _gate(slot.given), asked))
+    return tuple(out)
+
+
+class _View:
+    """One ticket's turns as the detectors read them, shared by all of them.
+
+    The speaker lists come from one pass over the turns; the joined,
+    lower-cased texts (``_Parts``) and the customer turns' word lists are
+    built on first use, once.
+    """
+
+    __slots__ = ("_a_parts", "_c_parts", "_c_words", "agent", "customer", "spoken", "spoken_customer", "turns")
+
+    def __init__(self, turns: tuple[Turn, ...]):
+        self.turns = turns
+        #: (turn index, text) of the customer's and the agent's turns
+        self.customer: list[tuple[int, str]] = []
+        self.agent: list[tuple[int, str]] = []
+        #: indices of the customer and agent turns with some non-blank text (what ``ending`` reads)
+        self.spoken: list[int] = []
+        self.spoken_customer: list[int] = []  # ... of them, the customer's
+        for i, t in enumerate(turns):
+            speaker = t.speaker
+            if speaker == "customer":
+                text = t.text or ""
+                self.customer.append((i, text))
+            elif speaker == "agent":
+                text = t.text or ""
+                self.agent.append((i, text))
+            else:
+                continue
+            if text and not text.isspace():  # the same as ``text.strip()`` being non-empty
+                self.spoken.append(i)
+                if speaker == "customer":
+                    self.spoken_customer.append(i)
+        self._c_parts: _Parts | None = None
+        self._a_parts: _Parts | None = None
+        self._c_words: list[list[str] | None] | None = None
+
+    @property
+    def c_parts(self) -> _Parts:
+        if self._c_parts is None:
+            self._c_parts = _Parts([text for _, text in self.customer])
+        return self._c_parts
+
+    @property
+    def a_parts(self) -> _Parts:
+        if self._a_parts is None:
+            self._a_parts = _Parts([text for _, text in self.agent])
+        return self._a_parts
+
+    def c_words(self, k: int) -> list[str]:
+        """``_WORD`` tokens of customer turn ``k`` (a position in ``customer``), its first 5,000 characters lower-cased."""
+        cache = self._c_words
+        if cache is None:
+            cache = self._c_words = [None] * len(self.customer)
+        words = cache[k]
+        if words is None:
+            words = cache[k] = _WORD.findall(self.customer[k][1][:5000].lower())
+        return words
+
+
 def cross_turn_hits(ticket: Ticket, rule_hits: list[MarkerHit]) -> list[MarkerHit]:
     """Hits from agent changes, re-asked information and the ticket's shape."""
     turns = ticket.turns
+    view = _View(turns)
     out: list[MarkerHit] = []
-    out.extend(_agent_changes(turns))
-    out.extend(_reasked(turns))
-    out.extend(_reasked_content(turns))
-    out.extend(_repeated_messages(turns))
-    out.extend(_reasked_own(turns))
-    out.extend(_already_done(turns))
-    out.extend(_unresolved(turns, rule_hits))
+    out.extend(_agent_changes(turns, view))
+    out.extend(_reasked(turns, view))
+    out.extend(_reasked_content(turns, view=view))
+    out.extend(_repeated_messages(turns, view=view))
+    out.extend(_reasked_own(turns, view=view))
+    out.extend(_already_done(turns, view))
+    out.extend(_unresolved(turns, rule_hits, view))
     return out
 
 
@@ -346,27 +481,30 @@ def _hit(label: str, rule: str, turn: int, t: Turn, start: int, end: int, **deta
     )
 
 
-def _agent_changes(turns: tuple[Turn, ...]) -> list[MarkerHit]:
+def _agent_changes(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerHit]:
+    v = view if view is not None else _View(turns)
+    # The agent turns that may hold an introduction ("this is", "i'm", ...): _INTRO runs on those only, once.
+    intro_at = {v.agent[k][0] for k in v.a_parts.possible(_gate(_INTRO))}
     out: list[MarkerHit] = []
     last_name: str | None = None
     seen_agent = False
     intro_names: set[str] = set()
-    for i, t in enumerate(turns):
+    for i, _ in v.agent:
+        t = turns[i]
         # A bot handing the chat to the first human is how a chat starts, not a
         # hand-off of the issue between people: bots neither count nor reset.
-        if t.speaker != "agent" or t.is_bot:
+        if t.is_bot:
             continue
         name = (t.agent_name or "").strip() or None
+        m = _INTRO.search(t.text[:300]) if i in intro_at else None
+        intro = m.group(1) if m and m.group(1) not in _NOT_NAMES else None
         if name and last_name and name.casefold() != last_name.casefold():
             out.append(_hit("TRANSFER", "agent_change", i, t, 0, min(len(t.text), 80),
                             previous_agent=last_name, agent=name))
-        elif seen_agent and not name:
-            m = _INTRO.search(t.text[:300])
-            if m and m.group(1) not in _NOT_NAMES and m.group(1).casefold() not in intro_names:
-                out.append(_hit("TRANSFER", "agent_intro", i, t, m.start(), m.end(), agent=m.group(1)))
-        m0 = _INTRO.search(t.text[:300])
-        if m0 and m0.group(1) not in _NOT_NAMES:
-            intro_names.add(m0.group(1).casefold())
+        elif seen_agent and not name and intro and intro.casefold() not in intro_names:
+            out.append(_hit("TRANSFER", "agent_intro", i, t, m.start(), m.end(), agent=intro))  # type: ignore[union-attr]
+        if intro:
+            intro_names.add(intro.casefold())
         if name:
             last_name = name
         seen_agent = True
@@ -437,96 +575,6 @@ def _reasked(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerH
     return [h for _, _, h in found]
 
 
-class _Parts:
-    """Texts joined by newlines and lower-cased once, for locating gate literals in them."""
-
-    __slots__ = ("ends", "low", "starts", "texts")
-
-    def __init__(self, texts: list[str]):
-        self.texts = texts
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-        pos = 0
-        for text in texts:
-            self.starts.append(pos)
-            pos += len(text)
-            self.ends.append(pos)
-            pos += 1
-        self.low = gate_text("\n".join(texts))
-
-    def part(self, k: int) -> str | None:
-        """The lower-cased text ``k`` as ``gate_text`` gives it (``None``: not to be gated)."""
-        if self.low is None:
-            return gate_text(self.texts[k])
-        return self.low[self.starts[k] : self.ends[k]]
-
-    def possible(self, gate: Gate) -> list[int] | range:
-        """Positions of the texts where ``gate`` allows a match, ascending."""
-        if self.low is None:
-            return [k for k, text in enumerate(self.texts) if gate.possible(gate_text(text))]
-        if not gate.possible(self.low):
-            return []
-        return gate.possible_parts(self.low, self.starts, self.ends)
-
-
-_GATES: dict[re.Pattern[str], Gate] = {}
-
-
-def _gate(regex: re.Pattern[str]) -> Gate:
-    gate = _GATES.get(regex)
-    if gate is None:
-        gate = _GATES[regex] = Gate(regex)
-    return gate
-
-
-@functools.cache
-def _slot_gates() -> tuple[tuple[Slot, Gate, tuple[Gate, ...]], ...]:
-    """Each slot with the gate of its "given" pattern and the gates of its "asked" pattern (built once).
-
-    An "asked" pattern with top-level alternatives gets one gate per
-    alternative (``effortnlp.gates.Branches``): a turn may match only where
-    one of them may, and one alternative with common words ("what ... device",
-    "which ... time") no longer lets every turn holding the other's words through.
-    """
-    out = []
-    for slot in SLOTS:
-        split = split_branches(slot.asked)
-        asked = Branches(slot.asked, *split).gates if split else (_gate(slot.asked),)
-        out.append((slot, _gate(slot.given), asked))
-    return tuple(out)
-
-
-class _View:
-    """A ticket's turns as the detectors read them; the joined texts are built on first use, once."""
-
-    __slots__ = ("_a_parts", "_c_parts", "agent", "customer", "turns")
-
-    def __init__(self, turns: tuple[Turn, ...]):
-        self.turns = turns
-        #: (turn index, text) of the customer's and the agent's turns
-        self.customer: list[tuple[int, str]] = []
-        self.agent: list[tuple[int, str]] = []
-        for i, t in enumerate(turns):
-            if t.speaker == "customer":
-                self.customer.append((i, t.text or ""))
-            elif t.speaker == "agent":
-                self.agent.append((i, t.text or ""))
-        self._c_parts: _Parts | None = None
-        self._a_parts: _Parts | None = None
-
-    @property
-    def c_parts(self) -> _Parts:
-        if self._c_parts is None:
-            self._c_parts = _Parts([text for _, text in self.customer])
-        return self._c_parts
-
-    @property
-    def a_parts(self) -> _Parts:
-        if self._a_parts is None:
-            self._a_parts = _Parts([text for _, text in self.agent])
-        return self._a_parts
-
-
 _WORD = re.compile(r"[a-z0-9']+")
 
 #: A question that checks something the customer may already have said.
@@ -557,9 +605,14 @@ def _stem(w: str) -> str:
 
 
 def _content(text: str) -> set[str]:
-    words = set(map(_content_word, set(_WORD.findall(text.lower()))))
-    words.discard(None)
-    return words  # type: ignore[return-value]
+    return _content_of(_WORD.findall(text.lower()))
+
+
+def _content_of(words: list[str]) -> set[str]:
+    """The content words (stemmed) among ``_WORD`` tokens."""
+    out = set(map(_content_word, set(words)))
+    out.discard(None)
+    return out  # type: ignore[return-value]
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -568,47 +621,66 @@ def _content_word(w: str) -> str | None:
     return _stem(w) if len(w) >= 4 and w not in _STOP and not w.isdigit() else None
 
 
-def _reasked_content(turns: tuple[Turn, ...], min_overlap: int = 2) -> list[MarkerHit]:
+def _reasked_content(turns: tuple[Turn, ...], min_overlap: int = 2, view: _View | None = None) -> list[MarkerHit]:
     """Agent asks (as a check question) about things the customer already said.
 
     Linear: one running map of content word -> last customer turn using it;
-    each agent question is compared with it.
+    each agent question is compared with it. The agent's check questions are
+    found first: most tickets have none, and then no customer turn needs its
+    content words (nor does any after the last question).
     """
+    v = view if view is not None else _View(turns)
+    questions: list[tuple[int, list[re.Match[str]]]] = []
+    for i, text in v.agent:
+        text = text[:5000]
+        if "?" in text:  # every _SENT match ends in "?"
+            qs = [m for m in _SENT.finditer(text) if _CHECK_Q.search(m.group(0).strip())]
+            if qs:
+                questions.append((i, qs))
+    if not questions:
+        return []
+    customer = v.customer
     seen: dict[str, int] = {}
     out: list[MarkerHit] = []
-    for i, t in enumerate(turns):
-        text = (t.text or "")[:5000]
-        if t.speaker == "customer":
-            for w in _content(text):
-                seen[w] = i
-        elif t.speaker == "agent" and seen and "?" in text:  # every _SENT match ends in "?"
-            for m in _SENT.finditer(text):
-                q = m.group(0).strip()
-                if not _CHECK_Q.search(q):
-                    continue
-                words = _content(q)
-                common = [w for w in words if w in seen]
-                if len(common) >= min_overlap and len(common) * 2 >= len(words):
-                    start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
-                    out.append(_hit("REPEAT_INFO", "reasked_content", i, t, start, m.end(),
-                                    cited_turn=max(seen[w] for w in common), slot="content",
-                                    words=sorted(common)))
-                    break
+    k = 0  # the next customer turn (position in ``customer``) to add to ``seen``
+    for i, qs in questions:
+        while k < len(customer) and customer[k][0] < i:
+            for w in _content_of(v.c_words(k)):
+                seen[w] = customer[k][0]
+            k += 1
+        if not seen:
+            continue
+        for m in qs:
+            words = _content(m.group(0).strip())
+            common = [w for w in words if w in seen]
+            if len(common) >= min_overlap and len(common) * 2 >= len(words):
+                start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
+                out.append(_hit("REPEAT_INFO", "reasked_content", i, turns[i], start, m.end(),
+                                cited_turn=max(seen[w] for w in common), slot="content",
+                                words=sorted(common)))
+                break
     return out
 
 
-def _repeated_messages(turns: tuple[Turn, ...], lookback: int = 8) -> list[MarkerHit]:
+def _repeated_messages(turns: tuple[Turn, ...], lookback: int = 8, view: _View | None = None) -> list[MarkerHit]:
     """The customer sends (nearly) the same message again (Jaccard >= 0.7, 6+ words)."""
+    v = view if view is not None else _View(turns)
     out: list[MarkerHit] = []
-    recent: list[tuple[int, frozenset[str]]] = []
-    for i, t in enumerate(turns):
-        if t.speaker != "customer" or not t.text:
+    recent: list[tuple[int, set[str]]] = []
+    for k, (i, text) in enumerate(v.customer):
+        tokens = v.c_words(k)
+        if len(tokens) < 6:  # fewer than six words even before numbers and repeats are dropped
             continue
-        words = frozenset(w for w in _WORD.findall(t.text[:5000].lower()) if not w.isdigit())
+        words = set(tokens)
+        numbers = list(filter(str.isdigit, words))
+        if numbers:
+            words.difference_update(numbers)
         if len(words) >= 6:
+            n = len(words)
             for j, prev in recent:
-                if len(words & prev) / len(words | prev) >= 0.7:
-                    out.append(_hit("REPEAT_INFO", "repeated_message", i, t, 0, min(len(t.text), 80),
+                common = len(words & prev)
+                if common / (n + len(prev) - common) >= 0.7:  # |A & B| / |A | B|
+                    out.append(_hit("REPEAT_INFO", "repeated_message", i, turns[i], 0, min(len(text), 80),
                                     cited_turn=j, slot="message"))
                     break
             recent.append((i, words))
@@ -668,33 +740,43 @@ _TRIED = _rx(
 )
 
 
-def _already_done(turns: tuple[Turn, ...]) -> list[MarkerHit]:
+def _already_done(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerHit]:
     """The customer answers "already did that" to a suggestion about what they had already reported trying.
 
     "I've already tried that" repeats information only when the agent's
     suggestion came after the customer had told what they tried; as a first
-    answer to a fresh suggestion it is new information. Linear: one flag,
-    "the customer reported trying something before the agent's last turn".
+    answer to a fresh suggestion it is new information. So a customer turn
+    saying it is a hit when an agent turn lies between it and the first
+    customer turn that reported trying something. Linear, cheap tests first:
+    the literal gates locate the customer turns that may say either.
     """
+    v = view if view is not None else _View(turns)
+    customer = v.customer
+    already = v.c_parts.possible(_gate(_ALREADY_DONE))
+    if not already:
+        return []
+    last = customer[already[-1]][0]
+    # The first customer turn that reports trying something (only one before the last "already" can matter).
+    reported = None
+    for k in v.c_parts.possible(_gate(_TRIED)):
+        i, text = customer[k]
+        if i >= last:
+            break
+        if _TRIED.search(text[:5000]):
+            reported = i
+            break
+    if reported is None:
+        return []
+    agent_after = next((i for i, _ in v.agent if i > reported), None)  # the first agent turn after it
+    if agent_after is None:
+        return []
     out: list[MarkerHit] = []
-    reported = False  # a customer turn so far reported trying something
-    reported_before_agent = False  # ... before the latest agent turn
-    seen_agent = False
-    for i, t in enumerate(turns):
-        text = (t.text or "")[:5000]
-        if t.speaker == "agent":
-            seen_agent = True
-            reported_before_agent = reported
-            continue
-        if t.speaker != "customer" or not text:
-            continue
-        low = gate_text(text)
-        if seen_agent and reported_before_agent and _gate(_ALREADY_DONE).possible(low):
-            m = _ALREADY_DONE.search(text)
+    for k in already:
+        i, text = customer[k]
+        if i > agent_after:
+            m = _ALREADY_DONE.search(text[:5000])
             if m:
-                out.append(_hit("REPEAT_INFO", "already_done", i, t, m.start(), m.end(), slot="tried"))
-        if not reported and _gate(_TRIED).possible(low) and _TRIED.search(text):
-            reported = True
+                out.append(_hit("REPEAT_INFO", "already_done", i, turns[i], m.start(), m.end(), slot="tried"))
     return out
 
 
@@ -702,7 +784,9 @@ def _blank(m: re.Match[str]) -> str:
     return " " * len(m.group(0))
 
 
-def _reasked_own(turns: tuple[Turn, ...], lookback: int = 6, min_overlap: int = 2) -> list[MarkerHit]:
+def _reasked_own(
+    turns: tuple[Turn, ...], lookback: int = 6, min_overlap: int = 2, view: _View | None = None
+) -> list[MarkerHit]:
     """The agent asks again what it already asked, after the customer replied in between.
 
     Each agent request sentence (a question, or one opening with "please",
@@ -712,19 +796,25 @@ def _reasked_own(turns: tuple[Turn, ...], lookback: int = 6, min_overlap: int = 
     one asked before a customer turn that precedes this one. Linear: a
     fixed-size window of earlier requests.
     """
+    v = view if view is not None else _View(turns)
+    # The agent turns that may ask something this detector compares: exactly those
+    # whose first 5,000 characters the literal gates of _DATA_REQUEST or _TRY_Q let
+    # through (the others are skipped, as if read and found asking nothing).
+    a_parts = v.a_parts
+    cands = sorted({*a_parts.possible_head(_gate(_DATA_REQUEST), 5000), *a_parts.possible_head(_gate(_TRY_Q), 5000)})
+    if len(cands) < 2:
+        return []  # a re-ask needs a request in an earlier agent turn
+    c_index = [i for i, _ in v.customer]
     out: list[MarkerHit] = []
     asks: list[tuple[int, frozenset[str], bool]] = []  # (agent turn, content words, a "have you tried" question)
-    last_customer = -1
-    for i, t in enumerate(turns):
-        if t.speaker == "customer":
-            last_customer = i
+    for k in cands:
+        i, text = v.agent[k]
+        if not text:
             continue
-        if t.speaker != "agent" or not t.text:
-            continue
-        low = gate_text(t.text[:5000])
-        if not (_gate(_DATA_REQUEST).possible(low) or _gate(_TRY_Q).possible(low)):
-            continue  # asks nothing this detector compares
-        text = _URL.sub(_blank, t.text[:5000])  # same offsets, no sentence breaks inside links
+        t = turns[i]
+        n = bisect_left(c_index, i)  # customer turns before this one
+        last_customer = c_index[n - 1] if n else -1
+        text = _URL.sub(_blank, text[:5000])  # same offsets, no sentence breaks inside links
         found = False
         new: list[tuple[int, frozenset[str], bool]] = []
         for m in _ASK_SENT.finditer(text):
@@ -851,14 +941,15 @@ def _explains(text: str) -> bool:
     return len(words) >= _HOPE_MIN_WORDS
 
 
-def ending(turns: tuple[Turn, ...], rule_hits: list[MarkerHit]) -> Ending | None:
+def ending(turns: tuple[Turn, ...], rule_hits: list[MarkerHit], view: _View | None = None) -> Ending | None:
     """Judge how the ticket ends (None without a customer turn).
 
     Linear in the ticket: one pass for the turn indices, then only the final
     customer run, the agent turn it answers and the agent's closing turns are read.
     """
-    spoken = [i for i, t in enumerate(turns) if t.speaker in ("customer", "agent") and t.text and t.text.strip()]
-    cust = [i for i in spoken if turns[i].speaker == "customer"]
+    v = view if view is not None else _View(turns)
+    spoken = v.spoken  # customer and agent turns with some non-blank text
+    cust = v.spoken_customer
     if not cust:
         return None
     last_c = cust[-1]
@@ -966,13 +1057,13 @@ def _last_confirmed_fix(turns: tuple[Turn, ...], rule_hits: list[MarkerHit]) -> 
     return None
 
 
-def _unresolved(turns: tuple[Turn, ...], rule_hits: list[MarkerHit]) -> list[MarkerHit]:
+def _unresolved(turns: tuple[Turn, ...], rule_hits: list[MarkerHit], view: _View | None = None) -> list[MarkerHit]:
     """UNRESOLVED from the ending; a confirmed fix also drops earlier UNRESOLVED rule hits.
 
     Those are removed from ``rule_hits`` in place: "that didn't work" in turn 3 is
     no longer open once the customer says "all sorted" in turn 7.
     """
-    end = ending(turns, rule_hits)
+    end = ending(turns, rule_hits, view)
     if end is None:
         return []
     if end.resolved:
