@@ -377,19 +377,21 @@ def _gate(regex: re.Pattern[str]) -> Gate:
 
 
 @functools.cache
-def _slot_gates() -> tuple[tuple[Slot, Gate, tuple[Gate, ...]], ...]:
-    """Each slot with the gate of its "given" pattern and the gates of its "asked" pattern (built once).
+def _slot_gates() -> tuple[tuple[Slot, Gate, Branches | None, tuple[Gate, ...]], ...]:
+    """Each slot with the gate of its "given" pattern, and its "asked" pattern's alternatives and their gates.
 
-    An "asked" pattern with top-level alternatives gets one gate per
-    alternative (``effortnlp.gates.Branches``): a turn may match only where
-    one of them may, and one alternative with common words ("what ... device",
-    "which ... time") no longer lets every turn holding the other's words through.
+    An "asked" pattern with top-level alternatives is gated per alternative
+    (``effortnlp.gates.Branches``): a turn may match only where one of them
+    may (one alternative with common words, "what ... device" or "your
+    number", no longer lets every turn holding the other's words through),
+    and is searched with just those (what they find there is what the whole
+    pattern finds). Built on first use.
     """
     out = []
     for slot in SLOTS:
         split = split_branches(slot.asked)
-        asked = Branches(slot.asked, *split).gates if split else (_gate(slot.asked),)
-        out.append((slot, _gate(slot.given), asked))
+        branches = Branches(slot.asked, *split) if split else None
+        out.append((slot, _gate(slot.given), branches, branches.gates if branches else (_gate(slot.asked),)))
     return tuple(out)
 
 
@@ -532,19 +534,20 @@ def _reasked(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerH
     c_parts = v.c_parts
     first = customer[0][0]
     found: list[tuple[int, int, MarkerHit]] = []  # (agent position, slot order, hit): sorted at the end
-    for order, (slot, given_gate, asked_gates) in enumerate(_slot_gates()):
+    for order, (slot, given_gate, branches, asked_gates) in enumerate(_slot_gates()):
         if not given_gate.possible(c_parts.low):
             continue
+        # agent position -> the alternatives of the "asked" pattern that may match there (ascending)
+        picked: dict[int, list[int]] = {}
+        for b, gate in enumerate(asked_gates):
+            for k in v.a_parts.possible(gate):
+                picked.setdefault(k, []).append(b)
         asks: list[tuple[int, re.Match[str]]] = []
-        a_parts = v.a_parts
-        cands = a_parts.possible(asked_gates[0])
-        for gate in asked_gates[1:]:
-            cands = sorted({*cands, *a_parts.possible(gate)})
-        for k in cands:
+        for k in sorted(picked):
             i, text = agent[k]
             if i < first:
                 continue
-            m = slot.asked.search(text)
+            m = (branches.regex(tuple(picked[k])) if branches else slot.asked).search(text)
             if not m:
                 continue
             window = text[max(0, m.start() - 80) : m.end() + 80]
@@ -752,26 +755,24 @@ def _already_done(turns: tuple[Turn, ...], view: _View | None = None) -> list[Ma
     """
     v = view if view is not None else _View(turns)
     customer = v.customer
-    already = v.c_parts.possible(_gate(_ALREADY_DONE))
-    if not already:
+    c_parts = v.c_parts
+    already_gate = _gate(_ALREADY_DONE)
+    if not already_gate.possible(c_parts.low):
         return []
-    last = customer[already[-1]][0]
-    # The first customer turn that reports trying something (only one before the last "already" can matter).
+    # The first customer turn that reports trying something, and the first agent turn after it.
     reported = None
-    for k in v.c_parts.possible(_gate(_TRIED)):
+    for k in c_parts.possible(_gate(_TRIED)):
         i, text = customer[k]
-        if i >= last:
-            break
         if _TRIED.search(text[:5000]):
             reported = i
             break
     if reported is None:
         return []
-    agent_after = next((i for i, _ in v.agent if i > reported), None)  # the first agent turn after it
+    agent_after = next((i for i, _ in v.agent if i > reported), None)
     if agent_after is None:
         return []
     out: list[MarkerHit] = []
-    for k in already:
+    for k in c_parts.possible(already_gate):
         i, text = customer[k]
         if i > agent_after:
             m = _ALREADY_DONE.search(text[:5000])
