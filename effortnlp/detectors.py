@@ -873,13 +873,30 @@ class Ending:
     via: str | None = None
 
 
+# The ending's patterns are long alternations that ``re`` tries at every
+# position; their literal gates (``effortnlp.gates``: a few ``in`` tests on the
+# lower-cased text) rule most texts out far more cheaply, without changing
+# what is found.
+
+
+def _may(regex: re.Pattern[str], text: str) -> bool:
+    """False only where ``regex``'s literal gate rules a match in ``text`` out."""
+    return _gate(regex).possible(gate_text(text))
+
+
+def _search(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """``regex.search(text)``, skipped where its literal gate rules a match out."""
+    return regex.search(text) if _gate(regex).possible(gate_text(text)) else None
+
+
 def _contests(text: str) -> bool:
-    text = _COURTESY.sub(" ", text)
+    if _may(_COURTESY, text):
+        text = _COURTESY.sub(" ", text)
     if _THANKS_FIRST.match(text):
         # "Thanks so much! I'd never have found it" opens with thanks: only a
         # question or a plain "still broken" contests it, not any stray "not".
-        return bool(_STRONG_OPEN.search(text))
-    return bool(_OPEN.search(text))
+        return bool(_search(_STRONG_OPEN, text))
+    return bool(_search(_OPEN, text))
 
 
 def _acknowledges(text: str) -> bool:
@@ -970,7 +987,7 @@ def ending(turns: tuple[Turn, ...], rule_hits: list[MarkerHit], view: _View | No
         if m and (i == last_c or not contest):
             off = max(0, len(turns[i].text) - 600)
             return Ending(True, "customer_confirms", i, m.start() + off, m.end() + off)
-        if _contests(turns[i].text[-600:]):
+        if contest if i == last_c else _contests(turns[i].text[-600:]):  # (the last message's is judged above)
             break
     # 2. The agent reports a completed action the customer does not contest.
     for i in [*closing, *([prev_a] if prev_a is not None and not contest else [])]:
