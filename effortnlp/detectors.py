@@ -361,8 +361,8 @@ class _Parts:
         """Positions of the texts where ``gate`` allows a match, ascending."""
         if self.low is None:
             return [k for k, text in enumerate(self.texts) if gate.possible(gate_text(text))]
-        if not gate.possible(self.low):
-            return []
+        # No ``gate.possible(self.low)`` first: locating the strongest set's strings already
+        # scans the whole text for each of them once, and finds nothing where they are absent.
         return gate.possible_parts(self.low, self.starts, self.ends)
 
 
@@ -590,6 +590,25 @@ _CHECK_Q = _rx(
     r"what (?:time|model|version|device|platform|browser|router|error|message)|which (?:model|version|device|platform|browser|app|station|store|flight|train))"
 )
 _SENT = re.compile(r"[^.!?\n]*\?")
+_SENT_END = re.compile(r"[.!?\n]")
+
+
+def _questions(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, sentence)`` of each ``_SENT`` match in ``text``, found in linear time.
+
+    A match is the run of text since the last ``[.!?\n]`` (or the start)
+    up to and including a "?". ``_SENT.finditer`` finds the same, but tries
+    every start inside a sentence that holds no "?" (scanning it to its end
+    each time): quadratic in long sentences.
+    """
+    out = []
+    start = 0
+    for m in _SENT_END.finditer(text):
+        end = m.end()
+        if text[end - 1] == "?":
+            out.append((start, end, text[start:end]))
+        start = end
+    return out
 _STOP = frozenset(
     "about above after again also any anything are been before being both can could did does doing done don't each from "
     "have having here how into just let like make more most much need only other our please same should some still such "
@@ -633,11 +652,10 @@ def _reasked_content(turns: tuple[Turn, ...], min_overlap: int = 2, view: _View 
     content words (nor does any after the last question).
     """
     v = view if view is not None else _View(turns)
-    questions: list[tuple[int, list[re.Match[str]]]] = []
+    questions: list[tuple[int, list[tuple[int, int, str]]]] = []  # (agent turn, its check questions)
     for i, text in v.agent:
-        text = text[:5000]
         if "?" in text:  # every _SENT match ends in "?"
-            qs = [m for m in _SENT.finditer(text) if _CHECK_Q.search(m.group(0).strip())]
+            qs = [(a, b, q) for a, b, q in _questions(text[:5000]) if _CHECK_Q.search(q.strip())]
             if qs:
                 questions.append((i, qs))
     if not questions:
@@ -653,12 +671,12 @@ def _reasked_content(turns: tuple[Turn, ...], min_overlap: int = 2, view: _View 
             k += 1
         if not seen:
             continue
-        for m in qs:
-            words = _content(m.group(0).strip())
+        for a, b, q in qs:
+            words = _content(q.strip())
             common = [w for w in words if w in seen]
             if len(common) >= min_overlap and len(common) * 2 >= len(words):
-                start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
-                out.append(_hit("REPEAT_INFO", "reasked_content", i, turns[i], start, m.end(),
+                start = a + (len(q) - len(q.lstrip()))
+                out.append(_hit("REPEAT_INFO", "reasked_content", i, turns[i], start, b,
                                 cited_turn=max(seen[w] for w in common), slot="content",
                                 words=sorted(common)))
                 break
