@@ -429,7 +429,7 @@ class _View:
                     self.spoken_customer.append(i)
         self._c_parts: _Parts | None = None
         self._a_parts: _Parts | None = None
-        self._c_words: list[list[str] | None] | None = None
+        self._c_words: list[list[str]] | None = None
 
     @property
     def c_parts(self) -> _Parts:
@@ -443,15 +443,13 @@ class _View:
             self._a_parts = _Parts([text for _, text in self.agent])
         return self._a_parts
 
-    def c_words(self, k: int) -> list[str]:
-        """``_WORD`` tokens of customer turn ``k`` (a position in ``customer``), its first 5,000 characters lower-cased."""
-        cache = self._c_words
-        if cache is None:
-            cache = self._c_words = [None] * len(self.customer)
-        words = cache[k]
-        if words is None:
-            words = cache[k] = _WORD.findall(self.customer[k][1][:5000].lower())
-        return words
+    @property
+    def c_words(self) -> list[list[str]]:
+        """The ``_WORD`` tokens of each customer turn's first 5,000 characters, lower-cased (as ``customer``)."""
+        if self._c_words is None:
+            findall = _WORD.findall
+            self._c_words = [findall(text[:5000].lower()) for _, text in self.customer]
+        return self._c_words
 
 
 def cross_turn_hits(ticket: Ticket, rule_hits: list[MarkerHit]) -> list[MarkerHit]:
@@ -666,7 +664,7 @@ def _reasked_content(turns: tuple[Turn, ...], min_overlap: int = 2, view: _View 
     k = 0  # the next customer turn (position in ``customer``) to add to ``seen``
     for i, qs in questions:
         while k < len(customer) and customer[k][0] < i:
-            for w in _content_of(v.c_words(k)):
+            for w in _content_of(v.c_words[k]):
                 seen[w] = customer[k][0]
             k += 1
         if not seen:
@@ -688,8 +686,7 @@ def _repeated_messages(turns: tuple[Turn, ...], lookback: int = 8, view: _View |
     v = view if view is not None else _View(turns)
     out: list[MarkerHit] = []
     recent: list[tuple[int, set[str]]] = []
-    for k, (i, text) in enumerate(v.customer):
-        tokens = v.c_words(k)
+    for (i, text), tokens in zip(v.customer, v.c_words, strict=True):
         if len(tokens) < 6:  # fewer than six words even before numbers and repeats are dropped
             continue
         words = set(tokens)
@@ -705,7 +702,8 @@ def _repeated_messages(turns: tuple[Turn, ...], lookback: int = 8, view: _View |
                                     cited_turn=j, slot="message"))
                     break
             recent.append((i, words))
-            recent = recent[-lookback:]
+            if len(recent) > lookback:
+                del recent[0]
     return out
 
 
@@ -833,7 +831,9 @@ def _reasked_own(
         t = turns[i]
         n = bisect_left(c_index, i)  # customer turns before this one
         last_customer = c_index[n - 1] if n else -1
-        text = _URL.sub(_blank, text[:5000])  # same offsets, no sentence breaks inside links
+        text = text[:5000]
+        if "http" in text:  # every _URL match starts with it
+            text = _URL.sub(_blank, text)  # same offsets, no sentence breaks inside links
         found = False
         new: list[tuple[int, frozenset[str], bool]] = []
         for m in _ASK_SENT.finditer(text):
