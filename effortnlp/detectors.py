@@ -30,7 +30,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from .gates import Gate, gate_text
+from .gates import Branches, Gate, gate_text, split_branches
 from .schema import MarkerHit, Ticket, Turn
 
 # -- information slots -------------------------------------------------------
@@ -319,105 +319,7 @@ _QUESTION = _rx(
 )
 
 
-def cross_turn_hits(ticket: Ticket, rule_hits: list[MarkerHit]) -> list[MarkerHit]:
-    """Hits from agent changes, re-asked information and the ticket's shape."""
-    turns = ticket.turns
-    out: list[MarkerHit] = []
-    out.extend(_agent_changes(turns))
-    out.extend(_reasked(turns))
-    out.extend(_reasked_content(turns))
-    out.extend(_repeated_messages(turns))
-    out.extend(_reasked_own(turns))
-    out.extend(_already_done(turns))
-    out.extend(_unresolved(turns, rule_hits))
-    return out
-
-
-def _hit(label: str, rule: str, turn: int, t: Turn, start: int, end: int, **detail) -> MarkerHit:
-    return MarkerHit(
-        label=label,
-        rule_id=f"crossturn.{rule}",
-        turn=turn,
-        speaker=t.speaker,
-        start=start,
-        end=end,
-        text=t.text[start:end],
-        source="crossturn",
-        detail=detail,
-    )
-
-
-def _agent_changes(turns: tuple[Turn, ...]) -> list[MarkerHit]:
-    out: list[MarkerHit] = []
-    last_name: str | None = None
-    seen_agent = False
-    intro_names: set[str] = set()
-    for i, t in enumerate(turns):
-        # A bot handing the chat to the first human is how a chat starts, not a
-        # hand-off of the issue between people: bots neither count nor reset.
-        if t.speaker != "agent" or t.is_bot:
-            continue
-        name = (t.agent_name or "").strip() or None
-        if name and last_name and name.casefold() != last_name.casefold():
-            out.append(_hit("TRANSFER", "agent_change", i, t, 0, min(len(t.text), 80),
-                            previous_agent=last_name, agent=name))
-        elif seen_agent and not name:
-            m = _INTRO.search(t.text[:300])
-            if m and m.group(1) not in _NOT_NAMES and m.group(1).casefold() not in intro_names:
-                out.append(_hit("TRANSFER", "agent_intro", i, t, m.start(), m.end(), agent=m.group(1)))
-        m0 = _INTRO.search(t.text[:300])
-        if m0 and m0.group(1) not in _NOT_NAMES:
-            intro_names.add(m0.group(1).casefold())
-        if name:
-            last_name = name
-        seen_agent = True
-    return out
-
-
-def _reasked(turns: tuple[Turn, ...]) -> list[MarkerHit]:
-    """Agent asks for a slot value the customer gave in an earlier turn.
-
-    Linear: each slot's "given" pattern is searched only in the customer turns
-    that hold its literals (located with ``str.find`` on the customer turns'
-    joined, lower-cased text; ``effortnlp.gates``), its "asked" pattern only
-    in the agent turns that hold its literals and come after a customer turn
-    that gave the slot. The hit cites the last such customer turn.
-    """
-    customer = [(i, t.text or "") for i, t in enumerate(turns) if t.speaker == "customer"]
-    agent = [(i, t.text or "") for i, t in enumerate(turns) if t.speaker == "agent"]
-    if not customer or not agent:
-        return []
-    c_parts = _Parts([text for _, text in customer])
-    a_parts: _Parts | None = None
-    todo: dict[int, list[tuple[Slot, list[int]]]] = {}  # agent position -> (slot, its giving turns), slot order
-    for slot in SLOTS:
-        gave = [customer[k][0] for k in c_parts.possible(_gate(slot.given)) if slot.given.search(customer[k][1])]
-        if not gave:
-            continue
-        if a_parts is None:
-            a_parts = _Parts([text for _, text in agent])
-        first = gave[0]
-        for k in a_parts.possible(_gate(slot.asked)):
-            if agent[k][0] > first:
-                todo.setdefault(k, []).append((slot, gave))
-    out: list[MarkerHit] = []
-    for k in sorted(todo):
-        i, text = agent[k]
-        t = turns[i]
-        for slot, gave in todo[k]:
-            m = slot.asked.search(text)
-            if not m:
-                continue
-            window = text[max(0, m.start() - 80) : m.end() + 80]
-            if not _ASK_CUE.search(window) or _NOT_ASK.search(window):
-                continue
-            if slot.name in _NARROWING and slot.given.search(text[m.end() : m.end() + 40]):
-                continue  # "which model iPhone": asks to narrow down what was said, not for it again
-            cited = gave[bisect_left(gave, i) - 1]
-            out.append(_hit("REPEAT_INFO", f"reasked.{slot.name}", i, t, m.start(), m.end(),
-                            cited_turn=cited, slot=slot.name))
-    return out
-
+# -- the ticket as the detectors read it ---------------------------------------
 
 class _Parts:
     """Texts joined by newlines and lower-cased once, for locating gate literals in them."""
@@ -436,12 +338,31 @@ class _Parts:
             pos += 1
         self.low = gate_text("\n".join(texts))
 
+    def part(self, k: int) -> str | None:
+        """The lower-cased text ``k`` as ``gate_text`` gives it (``None``: not to be gated)."""
+        if self.low is None:
+            return gate_text(self.texts[k])
+        return self.low[self.starts[k] : self.ends[k]]
+
+    def possible_head(self, gate: Gate, limit: int) -> list[int]:
+        """Positions ``k`` where ``gate.possible(gate_text(texts[k][:limit]))``, ascending.
+
+        Exactly what a per-text gate on each text's first ``limit`` characters
+        lets through (for a detector that also reads those texts otherwise than
+        with the gated pattern): ``possible`` on the whole texts, rechecked on
+        the head of the texts longer than ``limit``.
+        """
+        texts = self.texts
+        return [
+            k for k in self.possible(gate) if len(texts[k]) <= limit or gate.possible(gate_text(texts[k][:limit]))
+        ]
+
     def possible(self, gate: Gate) -> list[int] | range:
         """Positions of the texts where ``gate`` allows a match, ascending."""
         if self.low is None:
             return [k for k, text in enumerate(self.texts) if gate.possible(gate_text(text))]
-        if not gate.possible(self.low):
-            return []
+        # No ``gate.possible(self.low)`` first: locating the strongest set's strings already
+        # scans the whole text for each of them once, and finds nothing where they are absent.
         return gate.possible_parts(self.low, self.starts, self.ends)
 
 
@@ -453,6 +374,206 @@ def _gate(regex: re.Pattern[str]) -> Gate:
     if gate is None:
         gate = _GATES[regex] = Gate(regex)
     return gate
+
+
+@functools.cache
+def _slot_gates() -> tuple[tuple[Slot, Gate, Branches | None, tuple[Gate, ...]], ...]:
+    """Each slot with the gate of its "given" pattern, and its "asked" pattern's alternatives and their gates.
+
+    An "asked" pattern with top-level alternatives is gated per alternative
+    (``effortnlp.gates.Branches``): a turn may match only where one of them
+    may (one alternative with common words, "what ... device" or "your
+    number", no longer lets every turn holding the other's words through),
+    and is searched with just those (what they find there is what the whole
+    pattern finds). Built on first use.
+    """
+    out = []
+    for slot in SLOTS:
+        split = split_branches(slot.asked)
+        branches = Branches(slot.asked, *split) if split else None
+        out.append((slot, _gate(slot.given), branches, branches.gates if branches else (_gate(slot.asked),)))
+    return tuple(out)
+
+
+class _View:
+    """One ticket's turns as the detectors read them, shared by all of them.
+
+    The speaker lists come from one pass over the turns; the joined,
+    lower-cased texts (``_Parts``) and the customer turns' word lists are
+    built on first use, once.
+    """
+
+    __slots__ = ("_a_parts", "_c_parts", "_c_words", "agent", "customer", "spoken", "spoken_customer", "turns")
+
+    def __init__(self, turns: tuple[Turn, ...]):
+        self.turns = turns
+        #: (turn index, text) of the customer's and the agent's turns
+        self.customer: list[tuple[int, str]] = []
+        self.agent: list[tuple[int, str]] = []
+        #: indices of the customer and agent turns with some non-blank text (what ``ending`` reads)
+        self.spoken: list[int] = []
+        self.spoken_customer: list[int] = []  # ... of them, the customer's
+        for i, t in enumerate(turns):
+            speaker = t.speaker
+            if speaker == "customer":
+                text = t.text or ""
+                self.customer.append((i, text))
+            elif speaker == "agent":
+                text = t.text or ""
+                self.agent.append((i, text))
+            else:
+                continue
+            if text and not text.isspace():  # the same as ``text.strip()`` being non-empty
+                self.spoken.append(i)
+                if speaker == "customer":
+                    self.spoken_customer.append(i)
+        self._c_parts: _Parts | None = None
+        self._a_parts: _Parts | None = None
+        self._c_words: list[list[str]] | None = None
+
+    @property
+    def c_parts(self) -> _Parts:
+        if self._c_parts is None:
+            self._c_parts = _Parts([text for _, text in self.customer])
+        return self._c_parts
+
+    @property
+    def a_parts(self) -> _Parts:
+        if self._a_parts is None:
+            self._a_parts = _Parts([text for _, text in self.agent])
+        return self._a_parts
+
+    @property
+    def c_words(self) -> list[list[str]]:
+        """The ``_WORD`` tokens of each customer turn's first 5,000 characters, lower-cased (as ``customer``)."""
+        if self._c_words is None:
+            findall = _WORD.findall
+            self._c_words = [findall(text[:5000].lower()) for _, text in self.customer]
+        return self._c_words
+
+
+def cross_turn_hits(ticket: Ticket, rule_hits: list[MarkerHit]) -> list[MarkerHit]:
+    """Hits from agent changes, re-asked information and the ticket's shape."""
+    turns = ticket.turns
+    view = _View(turns)
+    out: list[MarkerHit] = []
+    out.extend(_agent_changes(turns, view))
+    out.extend(_reasked(turns, view))
+    out.extend(_reasked_content(turns, view=view))
+    out.extend(_repeated_messages(turns, view=view))
+    out.extend(_reasked_own(turns, view=view))
+    out.extend(_already_done(turns, view))
+    out.extend(_unresolved(turns, rule_hits, view))
+    return out
+
+
+def _hit(label: str, rule: str, turn: int, t: Turn, start: int, end: int, **detail) -> MarkerHit:
+    return MarkerHit(
+        label=label,
+        rule_id=f"crossturn.{rule}",
+        turn=turn,
+        speaker=t.speaker,
+        start=start,
+        end=end,
+        text=t.text[start:end],
+        source="crossturn",
+        detail=detail,
+    )
+
+
+def _agent_changes(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerHit]:
+    v = view if view is not None else _View(turns)
+    # The agent turns that may hold an introduction ("this is", "i'm", ...): _INTRO runs on those only, once.
+    intro_at = {v.agent[k][0] for k in v.a_parts.possible(_gate(_INTRO))}
+    out: list[MarkerHit] = []
+    last_name: str | None = None
+    seen_agent = False
+    intro_names: set[str] = set()
+    for i, _ in v.agent:
+        t = turns[i]
+        # A bot handing the chat to the first human is how a chat starts, not a
+        # hand-off of the issue between people: bots neither count nor reset.
+        if t.is_bot:
+            continue
+        name = (t.agent_name or "").strip() or None
+        m = _INTRO.search(t.text[:300]) if i in intro_at else None
+        intro = m.group(1) if m and m.group(1) not in _NOT_NAMES else None
+        if name and last_name and name.casefold() != last_name.casefold():
+            out.append(_hit("TRANSFER", "agent_change", i, t, 0, min(len(t.text), 80),
+                            previous_agent=last_name, agent=name))
+        elif seen_agent and not name and intro and intro.casefold() not in intro_names:
+            out.append(_hit("TRANSFER", "agent_intro", i, t, m.start(), m.end(), agent=intro))  # type: ignore[union-attr]
+        if intro:
+            intro_names.add(intro.casefold())
+        if name:
+            last_name = name
+        seen_agent = True
+    return out
+
+
+def _reasked(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerHit]:
+    """Agent asks for a slot value the customer gave in an earlier turn.
+
+    The hit cites the last customer turn before the ask that gave the slot.
+    Linear, and the cheap tests first. Per slot: the literal gates of its
+    "given" and "asked" patterns are tried on the customer and the agent
+    turns' joined, lower-cased texts (``effortnlp.gates``); if both may
+    match, the agent turns that hold the "asked" literals are located with
+    ``str.find`` in the joined text and the pattern (with its ask-cue checks)
+    runs on them; only for an agent turn that asks does the "given" pattern
+    run, on the customer turns before it, the latest first, until one gives
+    the slot. (The "given" patterns are the slow ones, and most of their gates
+    let through any text with a digit.)
+    """
+    v = view if view is not None else _View(turns)
+    customer, agent = v.customer, v.agent
+    if not customer or not agent or agent[-1][0] < customer[0][0]:
+        return []
+    c_parts = v.c_parts
+    first = customer[0][0]
+    found: list[tuple[int, int, MarkerHit]] = []  # (agent position, slot order, hit): sorted at the end
+    for order, (slot, given_gate, branches, asked_gates) in enumerate(_slot_gates()):
+        if not given_gate.possible(c_parts.low):
+            continue
+        # agent position -> the alternatives of the "asked" pattern that may match there (ascending)
+        picked: dict[int, list[int]] = {}
+        for b, gate in enumerate(asked_gates):
+            for k in v.a_parts.possible(gate):
+                picked.setdefault(k, []).append(b)
+        asks: list[tuple[int, re.Match[str]]] = []
+        for k in sorted(picked):
+            i, text = agent[k]
+            if i < first:
+                continue
+            m = (branches.regex(tuple(picked[k])) if branches else slot.asked).search(text)
+            if not m:
+                continue
+            window = text[max(0, m.start() - 80) : m.end() + 80]
+            if not _ASK_CUE.search(window) or _NOT_ASK.search(window):
+                continue
+            if slot.name in _NARROWING and slot.given.search(text[m.end() : m.end() + 40]):
+                continue  # "which model iPhone": asks to narrow down what was said, not for it again
+            asks.append((k, m))
+        if not asks:
+            continue
+        # Latest ask first: each cites the last customer turn before it that gave the slot.
+        p = len(customer) - 1  # customer turns above p come after the current ask, or do not give the slot
+        gives = False  # whether customer[p] is known to give the slot
+        for k, m in reversed(asks):
+            i = agent[k][0]
+            while p >= 0 and customer[p][0] > i:
+                p -= 1
+                gives = False
+            while p >= 0 and not gives:
+                gives = given_gate.possible(c_parts.part(p)) and slot.given.search(customer[p][1]) is not None
+                if not gives:
+                    p -= 1
+            if p < 0:
+                break  # no customer turn before this ask gave the slot, nor before the earlier asks
+            found.append((k, order, _hit("REPEAT_INFO", f"reasked.{slot.name}", i, turns[i], m.start(), m.end(),
+                                         cited_turn=customer[p][0], slot=slot.name)))
+    found.sort(key=lambda x: x[:2])
+    return [h for _, _, h in found]
 
 
 _WORD = re.compile(r"[a-z0-9']+")
@@ -467,6 +588,25 @@ _CHECK_Q = _rx(
     r"what (?:time|model|version|device|platform|browser|router|error|message)|which (?:model|version|device|platform|browser|app|station|store|flight|train))"
 )
 _SENT = re.compile(r"[^.!?\n]*\?")
+_SENT_END = re.compile(r"[.!?\n]")
+
+
+def _questions(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, sentence)`` of each ``_SENT`` match in ``text``, found in linear time.
+
+    A match is the run of text since the last ``[.!?\n]`` (or the start)
+    up to and including a "?". ``_SENT.finditer`` finds the same, but tries
+    every start inside a sentence that holds no "?" (scanning it to its end
+    each time): quadratic in long sentences.
+    """
+    out = []
+    start = 0
+    for m in _SENT_END.finditer(text):
+        end = m.end()
+        if text[end - 1] == "?":
+            out.append((start, end, text[start:end]))
+        start = end
+    return out
 _STOP = frozenset(
     "about above after again also any anything are been before being both can could did does doing done don't each from "
     "have having here how into just let like make more most much need only other our please same should some still such "
@@ -485,9 +625,14 @@ def _stem(w: str) -> str:
 
 
 def _content(text: str) -> set[str]:
-    words = set(map(_content_word, set(_WORD.findall(text.lower()))))
-    words.discard(None)
-    return words  # type: ignore[return-value]
+    return _content_of(_WORD.findall(text.lower()))
+
+
+def _content_of(words: list[str]) -> set[str]:
+    """The content words (stemmed) among ``_WORD`` tokens."""
+    out = set(map(_content_word, set(words)))
+    out.discard(None)
+    return out  # type: ignore[return-value]
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -496,51 +641,69 @@ def _content_word(w: str) -> str | None:
     return _stem(w) if len(w) >= 4 and w not in _STOP and not w.isdigit() else None
 
 
-def _reasked_content(turns: tuple[Turn, ...], min_overlap: int = 2) -> list[MarkerHit]:
+def _reasked_content(turns: tuple[Turn, ...], min_overlap: int = 2, view: _View | None = None) -> list[MarkerHit]:
     """Agent asks (as a check question) about things the customer already said.
 
     Linear: one running map of content word -> last customer turn using it;
-    each agent question is compared with it.
+    each agent question is compared with it. The agent's check questions are
+    found first: most tickets have none, and then no customer turn needs its
+    content words (nor does any after the last question).
     """
+    v = view if view is not None else _View(turns)
+    questions: list[tuple[int, list[tuple[int, int, str]]]] = []  # (agent turn, its check questions)
+    for i, text in v.agent:
+        if "?" in text:  # every _SENT match ends in "?"
+            qs = [(a, b, q) for a, b, q in _questions(text[:5000]) if _CHECK_Q.search(q.strip())]
+            if qs:
+                questions.append((i, qs))
+    if not questions:
+        return []
+    customer = v.customer
     seen: dict[str, int] = {}
     out: list[MarkerHit] = []
-    for i, t in enumerate(turns):
-        text = (t.text or "")[:5000]
-        if t.speaker == "customer":
-            for w in _content(text):
-                seen[w] = i
-        elif t.speaker == "agent" and seen and "?" in text:  # every _SENT match ends in "?"
-            for m in _SENT.finditer(text):
-                q = m.group(0).strip()
-                if not _CHECK_Q.search(q):
-                    continue
-                words = _content(q)
-                common = [w for w in words if w in seen]
-                if len(common) >= min_overlap and len(common) * 2 >= len(words):
-                    start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
-                    out.append(_hit("REPEAT_INFO", "reasked_content", i, t, start, m.end(),
-                                    cited_turn=max(seen[w] for w in common), slot="content",
-                                    words=sorted(common)))
-                    break
+    k = 0  # the next customer turn (position in ``customer``) to add to ``seen``
+    for i, qs in questions:
+        while k < len(customer) and customer[k][0] < i:
+            for w in _content_of(v.c_words[k]):
+                seen[w] = customer[k][0]
+            k += 1
+        if not seen:
+            continue
+        for a, b, q in qs:
+            words = _content(q.strip())
+            common = [w for w in words if w in seen]
+            if len(common) >= min_overlap and len(common) * 2 >= len(words):
+                start = a + (len(q) - len(q.lstrip()))
+                out.append(_hit("REPEAT_INFO", "reasked_content", i, turns[i], start, b,
+                                cited_turn=max(seen[w] for w in common), slot="content",
+                                words=sorted(common)))
+                break
     return out
 
 
-def _repeated_messages(turns: tuple[Turn, ...], lookback: int = 8) -> list[MarkerHit]:
+def _repeated_messages(turns: tuple[Turn, ...], lookback: int = 8, view: _View | None = None) -> list[MarkerHit]:
     """The customer sends (nearly) the same message again (Jaccard >= 0.7, 6+ words)."""
+    v = view if view is not None else _View(turns)
     out: list[MarkerHit] = []
-    recent: list[tuple[int, frozenset[str]]] = []
-    for i, t in enumerate(turns):
-        if t.speaker != "customer" or not t.text:
+    recent: list[tuple[int, set[str]]] = []
+    for (i, text), tokens in zip(v.customer, v.c_words, strict=True):
+        if len(tokens) < 6:  # fewer than six words even before numbers and repeats are dropped
             continue
-        words = frozenset(w for w in _WORD.findall(t.text[:5000].lower()) if not w.isdigit())
+        words = set(tokens)
+        numbers = list(filter(str.isdigit, words))
+        if numbers:
+            words.difference_update(numbers)
         if len(words) >= 6:
+            n = len(words)
             for j, prev in recent:
-                if len(words & prev) / len(words | prev) >= 0.7:
-                    out.append(_hit("REPEAT_INFO", "repeated_message", i, t, 0, min(len(t.text), 80),
+                common = len(words & prev)
+                if common / (n + len(prev) - common) >= 0.7:  # |A & B| / |A | B|
+                    out.append(_hit("REPEAT_INFO", "repeated_message", i, turns[i], 0, min(len(text), 80),
                                     cited_turn=j, slot="message"))
                     break
             recent.append((i, words))
-            recent = recent[-lookback:]
+            if len(recent) > lookback:
+                del recent[0]
     return out
 
 
@@ -596,33 +759,41 @@ _TRIED = _rx(
 )
 
 
-def _already_done(turns: tuple[Turn, ...]) -> list[MarkerHit]:
+def _already_done(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerHit]:
     """The customer answers "already did that" to a suggestion about what they had already reported trying.
 
     "I've already tried that" repeats information only when the agent's
     suggestion came after the customer had told what they tried; as a first
-    answer to a fresh suggestion it is new information. Linear: one flag,
-    "the customer reported trying something before the agent's last turn".
+    answer to a fresh suggestion it is new information. So a customer turn
+    saying it is a hit when an agent turn lies between it and the first
+    customer turn that reported trying something. Linear, cheap tests first:
+    the literal gates locate the customer turns that may say either.
     """
+    v = view if view is not None else _View(turns)
+    customer = v.customer
+    c_parts = v.c_parts
+    already_gate = _gate(_ALREADY_DONE)
+    if not already_gate.possible(c_parts.low):
+        return []
+    # The first customer turn that reports trying something, and the first agent turn after it.
+    reported = None
+    for k in c_parts.possible(_gate(_TRIED)):
+        i, text = customer[k]
+        if _TRIED.search(text[:5000]):
+            reported = i
+            break
+    if reported is None:
+        return []
+    agent_after = next((i for i, _ in v.agent if i > reported), None)
+    if agent_after is None:
+        return []
     out: list[MarkerHit] = []
-    reported = False  # a customer turn so far reported trying something
-    reported_before_agent = False  # ... before the latest agent turn
-    seen_agent = False
-    for i, t in enumerate(turns):
-        text = (t.text or "")[:5000]
-        if t.speaker == "agent":
-            seen_agent = True
-            reported_before_agent = reported
-            continue
-        if t.speaker != "customer" or not text:
-            continue
-        low = gate_text(text)
-        if seen_agent and reported_before_agent and _gate(_ALREADY_DONE).possible(low):
-            m = _ALREADY_DONE.search(text)
+    for k in c_parts.possible(already_gate):
+        i, text = customer[k]
+        if i > agent_after:
+            m = _ALREADY_DONE.search(text[:5000])
             if m:
-                out.append(_hit("REPEAT_INFO", "already_done", i, t, m.start(), m.end(), slot="tried"))
-        if not reported and _gate(_TRIED).possible(low) and _TRIED.search(text):
-            reported = True
+                out.append(_hit("REPEAT_INFO", "already_done", i, turns[i], m.start(), m.end(), slot="tried"))
     return out
 
 
@@ -630,7 +801,9 @@ def _blank(m: re.Match[str]) -> str:
     return " " * len(m.group(0))
 
 
-def _reasked_own(turns: tuple[Turn, ...], lookback: int = 6, min_overlap: int = 2) -> list[MarkerHit]:
+def _reasked_own(
+    turns: tuple[Turn, ...], lookback: int = 6, min_overlap: int = 2, view: _View | None = None
+) -> list[MarkerHit]:
     """The agent asks again what it already asked, after the customer replied in between.
 
     Each agent request sentence (a question, or one opening with "please",
@@ -640,19 +813,27 @@ def _reasked_own(turns: tuple[Turn, ...], lookback: int = 6, min_overlap: int = 
     one asked before a customer turn that precedes this one. Linear: a
     fixed-size window of earlier requests.
     """
+    v = view if view is not None else _View(turns)
+    # The agent turns that may ask something this detector compares: exactly those
+    # whose first 5,000 characters the literal gates of _DATA_REQUEST or _TRY_Q let
+    # through (the others are skipped, as if read and found asking nothing).
+    a_parts = v.a_parts
+    cands = sorted({*a_parts.possible_head(_gate(_DATA_REQUEST), 5000), *a_parts.possible_head(_gate(_TRY_Q), 5000)})
+    if len(cands) < 2:
+        return []  # a re-ask needs a request in an earlier agent turn
+    c_index = [i for i, _ in v.customer]
     out: list[MarkerHit] = []
     asks: list[tuple[int, frozenset[str], bool]] = []  # (agent turn, content words, a "have you tried" question)
-    last_customer = -1
-    for i, t in enumerate(turns):
-        if t.speaker == "customer":
-            last_customer = i
+    for k in cands:
+        i, text = v.agent[k]
+        if not text:
             continue
-        if t.speaker != "agent" or not t.text:
-            continue
-        low = gate_text(t.text[:5000])
-        if not (_gate(_DATA_REQUEST).possible(low) or _gate(_TRY_Q).possible(low)):
-            continue  # asks nothing this detector compares
-        text = _URL.sub(_blank, t.text[:5000])  # same offsets, no sentence breaks inside links
+        t = turns[i]
+        n = bisect_left(c_index, i)  # customer turns before this one
+        last_customer = c_index[n - 1] if n else -1
+        text = text[:5000]
+        if "http" in text:  # every _URL match starts with it
+            text = _URL.sub(_blank, text)  # same offsets, no sentence breaks inside links
         found = False
         new: list[tuple[int, frozenset[str], bool]] = []
         for m in _ASK_SENT.finditer(text):
@@ -710,13 +891,30 @@ class Ending:
     via: str | None = None
 
 
+# The ending's patterns are long alternations that ``re`` tries at every
+# position; their literal gates (``effortnlp.gates``: a few ``in`` tests on the
+# lower-cased text) rule most texts out far more cheaply, without changing
+# what is found.
+
+
+def _may(regex: re.Pattern[str], text: str) -> bool:
+    """False only where ``regex``'s literal gate rules a match in ``text`` out."""
+    return _gate(regex).possible(gate_text(text))
+
+
+def _search(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """``regex.search(text)``, skipped where its literal gate rules a match out."""
+    return regex.search(text) if _gate(regex).possible(gate_text(text)) else None
+
+
 def _contests(text: str) -> bool:
-    text = _COURTESY.sub(" ", text)
+    if _may(_COURTESY, text):
+        text = _COURTESY.sub(" ", text)
     if _THANKS_FIRST.match(text):
         # "Thanks so much! I'd never have found it" opens with thanks: only a
         # question or a plain "still broken" contests it, not any stray "not".
-        return bool(_STRONG_OPEN.search(text))
-    return bool(_OPEN.search(text))
+        return bool(_search(_STRONG_OPEN, text))
+    return bool(_search(_OPEN, text))
 
 
 def _acknowledges(text: str) -> bool:
@@ -779,14 +977,15 @@ def _explains(text: str) -> bool:
     return len(words) >= _HOPE_MIN_WORDS
 
 
-def ending(turns: tuple[Turn, ...], rule_hits: list[MarkerHit]) -> Ending | None:
+def ending(turns: tuple[Turn, ...], rule_hits: list[MarkerHit], view: _View | None = None) -> Ending | None:
     """Judge how the ticket ends (None without a customer turn).
 
     Linear in the ticket: one pass for the turn indices, then only the final
     customer run, the agent turn it answers and the agent's closing turns are read.
     """
-    spoken = [i for i, t in enumerate(turns) if t.speaker in ("customer", "agent") and t.text and t.text.strip()]
-    cust = [i for i in spoken if turns[i].speaker == "customer"]
+    v = view if view is not None else _View(turns)
+    spoken = v.spoken  # customer and agent turns with some non-blank text
+    cust = v.spoken_customer
     if not cust:
         return None
     last_c = cust[-1]
@@ -806,7 +1005,7 @@ def ending(turns: tuple[Turn, ...], rule_hits: list[MarkerHit]) -> Ending | None
         if m and (i == last_c or not contest):
             off = max(0, len(turns[i].text) - 600)
             return Ending(True, "customer_confirms", i, m.start() + off, m.end() + off)
-        if _contests(turns[i].text[-600:]):
+        if contest if i == last_c else _contests(turns[i].text[-600:]):  # (the last message's is judged above)
             break
     # 2. The agent reports a completed action the customer does not contest.
     for i in [*closing, *([prev_a] if prev_a is not None and not contest else [])]:
@@ -894,13 +1093,13 @@ def _last_confirmed_fix(turns: tuple[Turn, ...], rule_hits: list[MarkerHit]) -> 
     return None
 
 
-def _unresolved(turns: tuple[Turn, ...], rule_hits: list[MarkerHit]) -> list[MarkerHit]:
+def _unresolved(turns: tuple[Turn, ...], rule_hits: list[MarkerHit], view: _View | None = None) -> list[MarkerHit]:
     """UNRESOLVED from the ending; a confirmed fix also drops earlier UNRESOLVED rule hits.
 
     Those are removed from ``rule_hits`` in place: "that didn't work" in turn 3 is
     no longer open once the customer says "all sorted" in turn 7.
     """
-    end = ending(turns, rule_hits)
+    end = ending(turns, rule_hits, view)
     if end is None:
         return []
     if end.resolved:
