@@ -15,11 +15,12 @@ and is in CES points. All the variants of a batch go to the model in one call.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 
 import numpy as np
 
-from .features import DESCRIPTIONS, FEATURE_GROUPS, NEUTRAL
+from .features import DESCRIPTIONS, FEATURE_GROUPS, FEATURE_NAMES, NEUTRAL
 from .model import EffortModel
 from .schema import MARKERS, Driver, EffortResult, MarkerHit, Ticket, band_for, marker_column
 
@@ -37,22 +38,20 @@ def _group_value(group: str, feats: dict[str, float], counts: dict[str, int]) ->
     return float(sum(feats[f] for f in FEATURE_GROUPS[group]))
 
 
-def score_batch(
-    model: EffortModel,
-    tickets: Sequence[Ticket],
-    hits_list: Sequence[list[MarkerHit]],
-    feats_list: Sequence[dict[str, float]],
-) -> list[EffortResult]:
-    """Score a batch and attach each ticket's drivers with their evidence."""
+_GROUPS: tuple[str, ...] = tuple(FEATURE_GROUPS)
+_NEUTRAL_ROW = np.array([NEUTRAL[f] for f in FEATURE_NAMES], dtype=float)
+#: group x feature: True where the feature belongs to the group.
+_GROUP_MASK = np.array([[f in FEATURE_GROUPS[g] for f in FEATURE_NAMES] for g in _GROUPS], dtype=bool)
+
+
+def _variant_rows(feats_list: Sequence[dict[str, float]]) -> list[dict[str, float]]:
+    """The model's input rows as dicts: the neutral ticket, then per ticket itself and
+    per group it differs in, the ticket with the group off and the neutral one with
+    only the group on. (The models' ``predict``; ``_variant_matrix`` is the same rows.)"""
     rows: list[dict[str, float]] = [dict(NEUTRAL)]
-    plan: list[tuple[int, list[str]]] = []  # (row of the ticket itself, groups switched off)
     for feats in feats_list:
-        own = len(rows)
         rows.append(feats)
-        groups = [
-            g for g, names in FEATURE_GROUPS.items() if any(feats[f] != NEUTRAL[f] for f in names)
-        ]
-        for g in groups:
+        for g in _groups_on(feats):
             off = dict(feats)
             only = dict(NEUTRAL)
             for f in FEATURE_GROUPS[g]:
@@ -60,19 +59,68 @@ def score_batch(
                 only[f] = feats[f]
             rows.append(off)
             rows.append(only)
-        plan.append((own, groups))
-    ces_all, p_all = model.predict(rows)
-    baseline = float(ces_all[0])
+    return rows
+
+
+def _groups_on(feats: dict[str, float]) -> list[str]:
+    return [g for g, names in FEATURE_GROUPS.items() if any(feats[f] != NEUTRAL[f] for f in names)]
+
+
+def _variant_matrix(feats_list: Sequence[dict[str, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """``_variant_rows`` as one matrix (columns in ``FEATURE_NAMES`` order), built
+    without the dicts, and the group-on table (ticket x group)."""
+    n, width = len(feats_list), len(FEATURE_NAMES)
+    base = np.array([_FEATURES(f) for f in feats_list], dtype=float).reshape(n, width)
+    differs = base != _NEUTRAL_ROW
+    on = (differs[:, None, :] & _GROUP_MASK[None, :, :]).any(axis=2)  # ticket x group
+    per_ticket = on.sum(axis=1)
+    first_pair = np.concatenate(([0], np.cumsum(per_ticket)[:-1])).astype(np.intp)
+    own = 1 + np.arange(n, dtype=np.intp) + 2 * first_pair
+    X = np.empty((1 + n + 2 * int(per_ticket.sum()), width), dtype=float)
+    X[0] = _NEUTRAL_ROW
+    X[own] = base
+    ticket, group = np.nonzero(on)  # ticket-major, groups in FEATURE_GROUPS order
+    if len(ticket):
+        rank = np.arange(len(ticket), dtype=np.intp) - first_pair[ticket]
+        off = own[ticket] + 1 + 2 * rank
+        mask = _GROUP_MASK[group]
+        X[off] = np.where(mask, _NEUTRAL_ROW, base[ticket])
+        X[off + 1] = np.where(mask, base[ticket], _NEUTRAL_ROW)
+    return X, on
+
+
+_FEATURES = operator.itemgetter(*FEATURE_NAMES)
+
+
+def score_batch(
+    model: EffortModel,
+    tickets: Sequence[Ticket],
+    hits_list: Sequence[list[MarkerHit]],
+    feats_list: Sequence[dict[str, float]],
+) -> list[EffortResult]:
+    """Score a batch and attach each ticket's drivers with their evidence."""
+    predict_matrix = getattr(model, "predict_matrix", None)
+    if predict_matrix is not None and feats_list:
+        X, on = _variant_matrix(feats_list)
+        ces_all, p_all = predict_matrix(X)
+        groups_list = [[_GROUPS[k] for k in row.nonzero()[0]] for row in on]
+    else:
+        ces_all, p_all = model.predict(_variant_rows(feats_list))
+        groups_list = [_groups_on(feats) for feats in feats_list]
+    ces_l = np.asarray(ces_all).tolist()
+    p_l = np.asarray(p_all).tolist()
+    baseline = float(ces_l[0])
 
     results: list[EffortResult] = []
-    for ticket, hits, feats, (own, groups) in zip(tickets, hits_list, feats_list, plan, strict=True):
-        ces = float(ces_all[own])
+    own = 1
+    for ticket, hits, feats, groups in zip(tickets, hits_list, feats_list, groups_list, strict=True):
+        ces = float(ces_l[own])
         counts = dict.fromkeys(MARKERS, 0)
         for h in hits:
             if h.label in counts:
                 counts[h.label] += 1
         raw = [
-            0.5 * ((ces - float(ces_all[own + 2 * k + 1])) + (float(ces_all[own + 2 * k + 2]) - baseline))
+            0.5 * ((ces - float(ces_l[own + 2 * k + 1])) + (float(ces_l[own + 2 * k + 2]) - baseline))
             for k in range(len(groups))
         ]
         total = ces - baseline
@@ -102,7 +150,7 @@ def score_batch(
                 ticket_id=ticket.ticket_id,
                 ces=ces,
                 band=band_for(ces),
-                p_high=float(p_all[own]),
+                p_high=float(p_l[own]),
                 counts=counts,
                 drivers=tuple(drivers),
                 hits=tuple(hits),
@@ -111,4 +159,5 @@ def score_batch(
                 n_turns=len(ticket.turns),
             )
         )
+        own += 1 + 2 * len(groups)
     return results

@@ -49,6 +49,10 @@ DESCRIPTIONS: dict[str, str] = {
 }
 
 _SHOUT = re.compile(r"\b[A-Z]{3,}\b")
+#: Every shouted word holds three capitals in a row: texts without are not searched.
+_CAPS_RUN = re.compile(r"[A-Z]{3}")
+
+_MARKER_FEATURES = tuple((m, f"{marker_column(m)}_count", f"{marker_column(m)}_any") for m in MARKERS)
 
 
 def featurize(ticket: Ticket, hits: Iterable[MarkerHit]) -> dict[str, float]:
@@ -58,10 +62,10 @@ def featurize(ticket: Ticket, hits: Iterable[MarkerHit]) -> dict[str, float]:
         if h.label in counts:
             counts[h.label] += 1
     feats: dict[str, float] = {}
-    for m in MARKERS:
-        col = marker_column(m)
-        feats[f"{col}_count"] = float(min(counts[m], COUNT_CAP))
-        feats[f"{col}_any"] = 1.0 if counts[m] else 0.0
+    for m, count_name, any_name in _MARKER_FEATURES:
+        n = counts[m]
+        feats[count_name] = float(min(n, COUNT_CAP))
+        feats[any_name] = 1.0 if n else 0.0
 
     customer_turns = 0
     customer_words = 0
@@ -69,12 +73,16 @@ def featurize(ticket: Ticket, hits: Iterable[MarkerHit]) -> dict[str, float]:
     shouting = 0
     agents: set[str] = set()
     for t in ticket.turns:
-        if t.speaker == "customer":
+        speaker = t.speaker
+        if speaker == "customer":
+            text = t.text
             customer_turns += 1
-            customer_words += len(t.text.split())
-            exclamations += t.text.count("!")
-            shouting += len(_SHOUT.findall(t.text))
-        elif t.speaker == "agent" and t.agent_name and not t.is_bot:
+            customer_words += len(text.split())
+            exclamations += text.count("!")
+            # islower(): no capital at all (the common case in chat and call text).
+            if not text.islower() and _CAPS_RUN.search(text):
+                shouting += len(_SHOUT.findall(text))
+        elif speaker == "agent" and t.agent_name and not t.is_bot:
             agents.add(t.agent_name.strip().lower())
     feats["customer_turns_log"] = math.log1p(customer_turns)
     feats["customer_words_log"] = math.log1p(customer_words)

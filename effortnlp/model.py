@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import platform
 import shutil
 import warnings
@@ -73,8 +74,17 @@ def library_versions() -> dict[str, str]:
     }
 
 
+_ALL_FEATURES = operator.itemgetter(*FEATURE_NAMES)
+
+
 def _matrix(feature_dicts: Sequence[dict[str, float]]) -> np.ndarray:
-    return np.array([[d.get(f, 0.0) for f in FEATURE_NAMES] for d in feature_dicts], dtype=float)
+    """Feature dicts as a float matrix, columns in ``FEATURE_NAMES`` order (missing -> 0.0)."""
+    try:  # the usual dicts (``featurize``) hold every feature
+        return np.array([_ALL_FEATURES(d) for d in feature_dicts], dtype=float).reshape(
+            len(feature_dicts), len(FEATURE_NAMES)
+        )
+    except KeyError:
+        return np.array([[d.get(f, 0.0) for f in FEATURE_NAMES] for d in feature_dicts], dtype=float)
 
 
 @dataclass
@@ -87,6 +97,11 @@ class EffortModel:
 
     def predict(self, feature_dicts: Sequence[dict[str, float]]) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
+
+    #: Models that can score a feature matrix (columns in ``FEATURE_NAMES`` order)
+    #: set this to a method giving exactly what ``predict`` gives for the same
+    #: rows as dicts; ``explain.score_batch`` then skips building dicts.
+    predict_matrix = None
 
     @property
     def name(self) -> str:
@@ -126,6 +141,9 @@ PRIOR_PER_LOG_WORD = 0.25
 PRIOR_WORDS_BASE = 25
 
 
+_COLUMN = {f: i for i, f in enumerate(FEATURE_NAMES)}
+
+
 @dataclass
 class PriorModel(EffortModel):
     """Rules-only CES: 7 minus fixed penalties; no training, no pickle."""
@@ -140,10 +158,12 @@ class PriorModel(EffortModel):
     per_log_word: float = PRIOR_PER_LOG_WORD
 
     def predict(self, feature_dicts):
-        X = _matrix(feature_dicts)
+        return self.predict_matrix(_matrix(feature_dicts))
+
+    def predict_matrix(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[override]
         if not len(X):
             return np.zeros(0), np.zeros(0)
-        col = {f: i for i, f in enumerate(FEATURE_NAMES)}
+        col = _COLUMN
         penalty = 0.3 * X[:, col["extra_agents"]]
         extra_turns = np.maximum(np.rint(np.expm1(X[:, col["customer_turns_log"]])) - 1, 0)
         penalty = penalty + np.minimum(self.per_extra_turn * extra_turns, self.turns_cap)
@@ -172,7 +192,49 @@ class TrainedModel(EffortModel):
     def predict(self, feature_dicts):
         if not len(feature_dicts):
             return np.zeros(0), np.zeros(0)
-        proba = self.pipeline.predict_proba(list(feature_dicts))
+        return self._from_proba(self.pipeline.predict_proba(list(feature_dicts)))
+
+    def predict_matrix(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[override]
+        """``predict`` on matrix rows: the vectorizer's matrix is built by column
+        picking, the rest of the pipeline runs as it is. Any other pipeline
+        goes through dicts."""
+        if not len(X):
+            return np.zeros(0), np.zeros(0)
+        picked = self._vectorizer_columns()
+        if picked is None:
+            return self.predict([dict(zip(FEATURE_NAMES, row, strict=True)) for row in X.tolist()])
+        columns, rest = picked
+        # What DictVectorizer(sparse=False).transform gives: a C-ordered array of its
+        # dtype, columns in its vocabulary order, 0 for a feature the dicts lack,
+        # each value added to a zero (as the sparse matrix's toarray does: -0.0 -> 0.0).
+        Xv = np.zeros((len(X), len(columns)), dtype=self.pipeline.steps[0][1].dtype)
+        for j, i in enumerate(columns):
+            if i is not None:
+                Xv[:, j] += X[:, i]
+        return self._from_proba(rest.predict_proba(Xv))
+
+    def _vectorizer_columns(self):
+        """``(column of FEATURE_NAMES per vectorizer feature, pipeline after it)``, or ``None``."""
+        pipe = self.pipeline
+        cached = getattr(self, "_picked", None)
+        if cached is not None and cached[0] is pipe:
+            return cached[1]
+        picked = None
+        try:
+            from sklearn.feature_extraction import DictVectorizer
+            from sklearn.pipeline import Pipeline
+
+            vec = pipe.steps[0][1] if isinstance(pipe, Pipeline) and len(pipe.steps) > 1 else None
+            if type(vec) is DictVectorizer and not vec.sparse:
+                names = list(vec.feature_names_)
+                if all(vec.vocabulary_.get(n) == j for j, n in enumerate(names)):
+                    picked = ([_COLUMN.get(n) for n in names], pipe[1:])
+        except (ImportError, AttributeError, TypeError):
+            picked = None
+        self._picked = (pipe, picked)
+        return picked
+
+    def _from_proba(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         values = np.asarray(self.class_values, dtype=float)
         ces = np.clip(proba @ values, 1.0, 7.0)
         p_high = proba[:, values <= HIGH_EFFORT_MAX + 1e-9].sum(axis=1)

@@ -6,6 +6,7 @@ changing it behind the caller's back; ``to_dict`` builds plain JSON-ready dicts.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,19 +195,16 @@ class EffortResult:
 
     def to_row(self, *, top: int = 3) -> dict[str, Any]:
         """The flat output row written by ``effortnlp score``."""
-        import json
-
         row: dict[str, Any] = {
             "ticket_id": self.ticket_id,
             "ces": round(self.ces, 3),
             "band": self.band,
             "p_high": round(self.p_high, 4),
         }
-        for label in MARKERS:
-            row[marker_column(label)] = int(self.counts.get(label, 0))
-        row["drivers"] = json.dumps(
-            [d.to_cell() for d in self.drivers[:top]], separators=(",", ":"), ensure_ascii=False
-        )
+        counts = self.counts
+        for label, column in _MARKER_COLUMNS:
+            row[column] = int(counts.get(label, 0))
+        row["drivers"] = _compact_json([d.to_cell() for d in self.drivers[:top]])
         row["empty"] = self.empty
         return row
 
@@ -224,6 +222,11 @@ class EffortResult:
             "hits": [h.to_dict() for h in self.hits],
         }
 
+
+_MARKER_COLUMNS: tuple[tuple[str, str], ...] = tuple((m, marker_column(m)) for m in MARKERS)
+#: ``json.dumps(value, separators=(",", ":"), ensure_ascii=False)``, without building
+#: an encoder per call.
+_compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 #: A CES at or below this (rounded: 1-3, the "disagree" answers) is high effort.
 HIGH_EFFORT_MAX = 3
