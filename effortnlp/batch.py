@@ -239,7 +239,7 @@ class _JsonlParser:
 
     def parse(self, chunk: LinesChunk):
         """Yield ``(line, ticket_id, ticket or None, errors)`` for every non-blank line."""
-        import json as _json
+        from .io.text import json_loads
 
         class _Src:  # what the builders use of a Source
             name = chunk.source
@@ -254,7 +254,7 @@ class _JsonlParser:
             if not line.strip():
                 continue
             try:
-                obj = _json.loads(line)
+                obj = json_loads(line)
             except ValueError as exc:
                 yield lineno, None, None, [_row_error(src.name, lineno, f"invalid JSON: {exc}")]
                 continue
@@ -273,12 +273,14 @@ class _JsonlParser:
 
     def ids(self, chunk: LinesChunk) -> Iterator[tuple[int, str]]:
         """``(line, ticket_id)`` of the lines that register an id (for resuming)."""
+        from .io.text import json_loads
+
         for lineno, raw in enumerate(chunk.lines, chunk.start):
             line = self.decode(raw)
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line.lstrip("\ufeff") if lineno == 1 else line)
+                obj = json_loads(line.lstrip("\ufeff") if lineno == 1 else line)
             except ValueError:
                 continue
             if isinstance(obj, dict):

@@ -831,3 +831,38 @@ def test_huge_ticket_through_the_reader_and_batch(tmp_path):
     errors: list[RowError] = []
     (t,) = list(read_tickets(cell, on_error=errors.append))
     assert errors == [] and len(t.turns[0].text) > 1_900_000
+
+
+# A lone UTF-16 surrogate escape decodes to a string no UTF-8 (or Parquet) writer accepts:
+# it becomes U+FFFD and the row is scored, in every JSON reader and output format.
+_LONE = '{"ticket_id": "s1", "turns": [{"speaker": "customer", "text": "bad \\ud800 x \\ud83d\\ude00 ok"}]}'
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+@pytest.mark.parametrize("n_process", ["1", "2"])
+def test_lone_surrogate_escape_is_mended_not_fatal(tmp_path, suffix, n_process):
+    src = tmp_path / "in.jsonl"
+    src.write_text(_LONE + "\n" + json.dumps({"ticket_id": "s2", "turns": [{"speaker": "agent", "text": "hi"}]}) + "\n")
+    out = tmp_path / f"out{suffix}"
+    result = CliRunner().invoke(cli, ["score", str(src), "-o", str(out), "--prior", "-n", n_process, "-q"])
+    assert result.exit_code == 0, result.output
+    import pandas as pd
+
+    frame = pd.read_parquet(out) if suffix == ".parquet" else (
+        pd.read_csv(out) if suffix == ".csv" else pd.read_json(out, lines=True))
+    assert list(frame["ticket_id"].astype(str)) == ["s1", "s2"]
+
+
+def test_lone_surrogate_in_every_json_reader(tmp_path):
+    array = tmp_path / "a.json"
+    array.write_text("[" + _LONE + "]")
+    doc = tmp_path / "d.json"
+    doc.write_text(_LONE)
+    cell = tmp_path / "c.csv"
+    with cell.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([["ticket_id", "turns"],
+                                  ["s1", '[{"speaker": "customer", "text": "bad \\ud800 x \\ud83d\\ude00 ok"}]']])
+    for path in (array, doc, cell):
+        (ticket,) = list(read_tickets(path))
+        assert ticket.turns[0].text == "bad \ufffd x \U0001f600 ok", path
+        ticket.turns[0].text.encode("utf-8")

@@ -58,7 +58,6 @@ Policies:
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -80,7 +79,7 @@ from .records import (
 )
 from .repeats import DEFAULT_WINDOW, RepeatIndex, parse_window
 from .speakers import parse_transcript, resolve_speakers
-from .text import clean_id, clean_meta, clean_optional, clean_text
+from .text import clean_id, clean_meta, clean_optional, clean_text, json_loads
 from .vendors import VENDOR_FORMATS
 from .vendors import detect as detect_vendor
 from .vendors import reader as vendor_reader
@@ -569,7 +568,7 @@ def _ticket_from_nested_record(
     turns_value = record.get("turns")
     if isinstance(turns_value, str):  # a CSV cell holding JSON
         try:
-            turns_value = json.loads(turns_value) if turns_value.strip() else []
+            turns_value = json_loads(turns_value) if turns_value.strip() else []
         except ValueError as exc:
             on_error(RowError(src.name, row, f"turns is not valid JSON: {exc}", ticket_id))
             return None

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .errors import ErrorHandler, InputError, RowError
-from .text import decode, incremental_decoder
+from .text import decode, has_surrogate_escape, incremental_decoder, json_loads, mend_surrogates
 
 #: Extension -> file type.
 FILE_TYPES: dict[str, str] = {
@@ -94,7 +94,7 @@ class StdinLines:
 
 def _loads_object(line: bytes) -> dict[str, Any] | None:
     try:
-        obj = json.loads(decode(line))
+        obj = json_loads(decode(line))
     except ValueError:
         return None
     return obj if isinstance(obj, dict) else None
@@ -278,7 +278,7 @@ def _iter_jsonl(src: Source, on_error: ErrorHandler) -> Iterator[Record]:
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = json_loads(line)
             except ValueError as exc:
                 on_error(RowError(src.name, lineno, f"invalid JSON: {exc}"))
                 continue
@@ -310,7 +310,7 @@ def _single_document(src: Source) -> dict[str, Any] | None:
             pass
         fh.seek(0)  # type: ignore[attr-defined]
         try:
-            obj = json.loads(decode(fh.read()).lstrip("\ufeff"))  # type: ignore[attr-defined]
+            obj = json_loads(decode(fh.read()).lstrip("\ufeff"))  # type: ignore[attr-defined]
         except ValueError:
             return None
     return obj if isinstance(obj, dict) else None
@@ -390,6 +390,8 @@ def _iter_json(src: Source, on_error: ErrorHandler) -> Iterator[Record]:
                     return
             start_line = line
             line += buf.count("\n", pos, end)
+            if has_surrogate_escape(buf[pos:end]):
+                obj = mend_surrogates(obj)
             pos = end
             if isinstance(obj, dict):
                 yield start_line, obj

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import codecs
 import datetime as _dt
+import json
 import math
+import re
 from typing import Any
 
 _FALLBACK = "effortnlp-cp1252"
@@ -78,3 +80,37 @@ def clean_meta(value: Any) -> Any:
     if isinstance(value, bytes):
         return decode(value)
     return value
+
+
+#: A JSON escape of a UTF-16 surrogate (``\\ud83d``): a lone one decodes to a
+#: string that cannot be written as UTF-8 (nor to Parquet).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_loads(text: str) -> Any:
+    """``json.loads``, with lone surrogates (from escapes like ``"\\ud800"``) replaced by U+FFFD.
+
+    A pair of escapes (an emoji written ``"\\ud83d\\ude00"``) decodes to its
+    character and is kept; an unpaired one would make the row impossible
+    to write, so it becomes the replacement character, like an undecodable byte.
+    """
+    obj = json.loads(text)
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+        obj = mend_surrogates(obj)
+    return obj
+
+
+def mend_surrogates(value: Any) -> Any:
+    """Replace lone surrogates in every string of a decoded JSON value (keys included)."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [mend_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {mend_surrogates(k): mend_surrogates(v) for k, v in value.items()}
+    return value
+
+
+def has_surrogate_escape(text: str) -> bool:
+    return "\\u" in text and _SURROGATE_ESCAPE.search(text) is not None
