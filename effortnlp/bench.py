@@ -7,7 +7,8 @@ written to a temporary JSONL file. Rows, each in words/s and tickets/s:
   (``nlp.tokenizer.pipe``), no reading or writing: the floor of any spaCy chain.
 * ``regex``       a straightforward script: read the JSONL, a handful of ``re``
   patterns per marker over the lower-cased text, write a CSV of counts.
-* ``chain n=1``   ``effortnlp score`` (read, markers, features, model, drivers,
+* ``chain n=1``   ``effortnlp score`` with its default options (read, the
+  repeat-contact index over the file, markers, features, model, drivers,
   write) on one process.
 * ``chain n=2``   the same with two processes.
 
@@ -135,7 +136,7 @@ def tokenizer_only(texts: list[str]) -> tuple[float, float]:
 _CHILD = """
 import json, os, resource, sys, time
 from effortnlp import batch
-spec = batch.ScoreSpec(model_path={model!r}, prior={prior!r})
+spec = batch.ScoreSpec(model_path={model!r}, prior={prior!r}, columns=(("repeat_window", "7d"),))  # the CLI's defaults
 batch.get_analyzer(spec.model_path, spec.prior)
 c0 = os.times()
 t0 = time.perf_counter()
