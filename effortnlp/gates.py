@@ -358,12 +358,21 @@ _LEAVES = (_c.LITERAL, _c.NOT_LITERAL, _c.ANY, _c.IN)
 _MULTILINE_ANCHORS = (_c.AT_BEGINNING, _c.AT_END)
 
 
-def _leaf_matches(op, av, flags: int, ch: str) -> bool:
-    from re import _compiler  # type: ignore[attr-defined]
+#: (op, repr of its argument, flags, char) -> whether that one item matches the char
+_LEAF_CACHE: dict[tuple[object, str, int, str], bool] = {}
 
-    sub = _sre_parse.SubPattern(_sre_parse.State(), [(op, av)])
-    sub.state.flags = flags
-    return _compiler.compile(sub, flags).fullmatch(ch) is not None
+
+def _leaf_matches(op, av, flags: int, ch: str) -> bool:
+    """Whether one parsed item (a literal, class or ``.``) matches ``ch`` (compiled once per distinct item)."""
+    key = (op, repr(av), flags, ch)
+    found = _LEAF_CACHE.get(key)
+    if found is None:
+        from re import _compiler  # type: ignore[attr-defined]
+
+        sub = _sre_parse.SubPattern(_sre_parse.State(), [(op, av)])
+        sub.state.flags = flags
+        found = _LEAF_CACHE[key] = _compiler.compile(sub, flags).fullmatch(ch) is not None
+    return found
 
 
 def _join_safe(items, flags: int, ch: str) -> bool:
