@@ -12,6 +12,7 @@ import gc
 import io
 import json
 import math
+import random
 import re
 
 import numpy as np
@@ -403,3 +404,76 @@ def test_workers_inherit_the_repeat_index_and_score_as_one_process(tmp_path):
         outs.append(out.read_bytes())
     assert outs[0] == outs[1]
     assert b'"repeat_contact":0' in outs[0] and b'"repeat_contact":1' in outs[0]
+
+
+# -- the repeat-contact index pass reads only what the index needs ------------------------------
+
+
+def _index_both_ways(path):
+    from effortnlp.io.readers import ColumnOptions, _drop, _read_all, _resolve
+    from effortnlp.io.repeats import RepeatIndex, parse_window
+
+    options = ColumnOptions.from_kwargs({})
+    out = []
+    for for_index in (False, True):
+        sources, is_dir = _resolve(path, None)
+        tickets = _read_all(sources, is_dir, None, options, _drop, 10_000, for_index=for_index)
+        out.append(RepeatIndex.build(tickets, parse_window("7d")).links)
+    return out
+
+
+def _repeat_records():
+    """Tickets of a few requesters, close in time, in every turn shape the reader takes."""
+    base = [
+        {"ticket_id": "a1", "customer_id": "C1", "created_at": "2024-03-01T09:00:00Z",
+         "turns": [{"speaker": "customer", "text": "hi", "timestamp": " 2024-03-01T09:00:00Z "}]},
+        {"ticket_id": "a2", "customer_id": "C1",
+         "turns": [{"speaker": "customer", "text": "again", "timestamp": "2024-03-02T09:00:00Z", "channel": " email "}]},
+        {"ticket_id": "a3", "email": "X@Example.com", "turns": [{"user": "again", "timestamp": "2024-03-03T09:00:00Z"}]},
+        {"ticket_id": "a4", "email": "x@example.com", "channel": "chat",
+         "turns": [{"speaker": "agent", "text": "hello", "timestamp": 1709542800, "meta": {"k": 1}},
+                   "Customer: still broken"]},
+        {"ticket_id": "a5", "customer_id": "C1", "turns": ["Customer: third time", {"speaker": "agent", "text": "ok"}],
+         "created_at": "2024-03-04T10:00:00Z"},
+        {"ticket_id": "a6", "customer_id": "C1", "turns": [], "created_at": "2024-03-05T10:00:00Z"},
+        {"ticket_id": "a7", "customer_id": "C1", "turns": [{"speaker": "customer", "text": "x"}, 5]},
+        {"ticket_id": "a8", "customer_id": "C1", "turns": "not a list", "created_at": "2024-03-05T11:00:00Z"},
+        {"ticket_id": "a9", "customer_id": "C1", "followup_of": "a1",
+         "turns": [{"speaker": "customer", "text": "follow", "timestamp": "  "}], "created_at": "2024-03-06T10:00:00Z"},
+        {"ticket_id": "a1", "customer_id": "C2", "turns": [{"speaker": "customer", "text": "dup"}]},
+        {"ticket_id": "b1", "meta": {"requester": {"id": "u9", "email": None, "phone": None, "name": None}},
+         "turns": [{"speaker": "customer", "text": "hi", "timestamp": "2024-03-01T09:00:00Z"}]},
+        {"ticket_id": "b2", "meta": {"requester": {"id": "u9", "email": None, "phone": None, "name": None}},
+         "turns": [{"speaker": "customer", "text": "hi", "timestamp": "2024-03-03T09:00:00Z"}]},
+        {"ticket_id": "c1", "customer_id": "C3",
+         "turns": [{"speaker": "customer", "text": "hi", "timestamp": "2024-04-01T09:00:00Z", "channel": "chat"},
+                   {"speaker": "agent", "text": "later", "timestamp": "2024-04-20T09:00:00Z", "channel": "email"}]},
+        {"ticket_id": "c2", "customer_id": "C3",
+         "turns": [{"speaker": "customer", "text": "again", "timestamp": "2024-04-05T09:00:00Z"},
+                   {"speaker": "agent", "text": "ok", "timestamp": "2024-04-30T09:00:00Z"}]},
+    ]
+    return base
+
+
+def test_index_pass_equals_the_full_read(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in _repeat_records()) + "not json\n[1]\n{}\n")
+    full, light = _index_both_ways(path)
+    assert full == light
+    assert len(full) >= 4  # the records do link
+
+
+def test_index_pass_equals_the_full_read_synthetic(tmp_path):
+    from effortnlp.synthetic import generate_tickets
+
+    rng = random.Random(5)
+    rows = []
+    for t in generate_tickets(150, 11):
+        t = dict(t)
+        t["customer_id"] = f"C{rng.randint(1, 12)}"  # few requesters: many links
+        t["created_at"] = f"2024-03-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:00:00Z"
+        rows.append(t)
+    path = tmp_path / "s.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    full, light = _index_both_ways(path)
+    assert full == light and len(full) > 50

@@ -188,7 +188,7 @@ def _read_linked(sources, is_dir, fmt, options, on_error, chunksize, window) -> 
         if isinstance(src, Source):
             src.make_rereadable()
     try:
-        first = _read_all(sources, is_dir, fmt, options, _drop, chunksize, close=False)
+        first = _read_all(sources, is_dir, fmt, options, _drop, chunksize, close=False, for_index=True)
         index = RepeatIndex.build(first, window)
     except InputError:
         index = None  # pass 2 reports it where it belongs
@@ -285,7 +285,10 @@ def _read_all(
     on_error: ErrorHandler | None,
     chunksize: int,
     close: bool = True,
+    for_index: bool = False,
 ) -> Iterator[Ticket]:
+    """Every source's tickets; ``for_index``: only what ``RepeatIndex.build`` reads of them (see
+    ``_index_ticket_from_nested_record``)."""
     handler = on_error or raise_row_error
     seen: dict[str, tuple[str, int]] = {}
     if is_dir and _is_mailbox(sources, fmt):
@@ -308,7 +311,7 @@ def _read_all(
             handler(src)
             continue
         try:
-            yield from _read_source(src, fmt, options, handler, chunksize, seen)
+            yield from _read_source(src, fmt, options, handler, chunksize, seen, for_index)
         except InputError as exc:
             if not is_dir or on_error is None:
                 raise
@@ -403,6 +406,7 @@ def _read_source(
     on_error: ErrorHandler,
     chunksize: int,
     seen: dict[str, tuple[str, int]],
+    for_index: bool = False,
 ) -> Iterator[Ticket]:
     check_readable(src)
     if fmt is not None:
@@ -419,7 +423,7 @@ def _read_source(
         build: Callable[..., Ticket | None] = _ticket_from_transcript_row
     else:
         _require_columns(src, [options.id_col, "turns"], options)
-        build = _ticket_from_nested_record
+        build = _index_ticket_from_nested_record if for_index else _ticket_from_nested_record
     for row, record in iter_records(src, on_error, batch_size=chunksize):
         ticket_id, id_key = options.ticket_id(record)
         if ticket_id is None:
@@ -610,6 +614,37 @@ def _ticket_from_nested_record(
     return _linked(src, ticket, options, "jsonl")
 
 
+def _index_ticket_from_nested_record(
+    src: Source,
+    row: int,
+    ticket_id: str,
+    id_key: str | None,
+    record: dict[str, Any],
+    options: ColumnOptions,
+    on_error: ErrorHandler,
+) -> Ticket | None:
+    """What the repeat-contact index reads of ``_ticket_from_nested_record``'s ticket, cheaply.
+
+    ``RepeatIndex.build`` reads a ticket's id, its meta and its first turn's
+    timestamp and channel. When every turn is an object (the usual export),
+    the full builder keeps one turn per object, in order, with those two
+    fields from ``_nested_turn``: so this builds the meta the same way and
+    only the first turn (its speaker and text left out), skipping the
+    cleaning and speaker resolution of every other turn. Anything else goes
+    to the full builder.
+    """
+    turns_value = record.get("turns")
+    if turns_value.__class__ is not list or not all(t.__class__ is dict for t in turns_value):
+        return _ticket_from_nested_record(src, row, ticket_id, id_key, record, options, on_error)
+    turns: tuple[Turn, ...] = ()
+    if turns_value:
+        raw = _nested_turn(turns_value[0])
+        turns = (Turn("customer", "", raw.get("timestamp"), raw.get("channel")),)
+    meta = dict(record["meta"]) if isinstance(record.get("meta"), dict) else {}
+    meta.update({k: clean_meta(v) for k, v in record.items() if k not in (id_key, "turns", "meta")})
+    return Ticket(ticket_id, turns, meta, f"{src.name}:{row}")
+
+
 def _ticket_from_transcript_row(
     src: Source,
     row: int,
@@ -663,7 +698,10 @@ def warm_repeat_index(path: str, fmt: str, options: ColumnOptions) -> RepeatInde
     if key not in _LAZY_INDEXES:
         cols = {k: getattr(options, k) for k in options.explicit}
         try:
-            tickets = read_tickets(p, fmt, on_error=_drop, repeat_window=None, **cols)
+            file_fmt = _check_format(fmt)
+            sources, is_dir = _resolve(p, file_fmt)
+            plain = ColumnOptions.from_kwargs(cols)  # the same columns, no repeat window
+            tickets = _read_all(sources, is_dir, file_fmt, plain, _drop, 10_000, for_index=True)
             index: RepeatIndex | None = RepeatIndex.build(tickets, parse_window(window))
         except InputError:
             index = None
