@@ -648,7 +648,7 @@ class MarkerFinder:
                 k_alt, need, pre = alts[a]
                 mine = [k for k in ks if masks[k] & need == need] if need else ks
                 if pre is not None:
-                    mine = [k for k in mine if pre.possible(texts[k], scanned[k])]
+                    mine = [k for k in mine if pre.possible(texts[k], scanned[k], safe[k])]
                 if mine:
                     picked.append(k_alt)
                     found.update(mine)
@@ -781,10 +781,11 @@ class _Prefilter:
         short = spaceless_short(regex)
         return None if raw is None and not short else cls(raw, short)
 
-    def possible(self, text: str, scanned: str) -> bool:
+    def possible(self, text: str, scanned: str, safe: bool = True) -> bool:
+        """``safe``: ``gates.gate_text`` accepts the text (else only the raw prefilter can say no)."""
         if self.raw is not None and self.raw.search(text) is None:
             return False
-        return all(rx.search(scanned) is not None for rx in self.short)
+        return not safe or all(rx.search(scanned) is not None for rx in self.short)
 
 
 class _Group:

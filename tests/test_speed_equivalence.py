@@ -771,7 +771,8 @@ def _assert_scan_sound(f: MarkerFinder, texts: list[str]) -> int:
     skipped = 0
     for text, mask, ns in zip(texts, masks, scanned, strict=True):
         for rule_id, rx, need, pre in _plan_regexes(f):
-            allowed = mask & need == need and (pre is None or pre.possible(text, ns))
+            safe = gate_text(text) is not None
+            allowed = mask & need == need and (pre is None or pre.possible(text, ns, safe))
             if not allowed:
                 skipped += 1
                 assert rx.search(text) is None, (rule_id, text)
