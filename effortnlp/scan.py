@@ -5,8 +5,10 @@ Every regex rule is gated on sets of strings its matches must hold
 costs a Python call per string per text; with a couple of hundred rules that
 was most of the scoring time. Here every string of every gate goes into one
 Aho-Corasick automaton (``pyahocorasick``, C), the ticket's turns are scanned
-once, and each turn gets a bitmask of the strings it holds. A gate is then a
-few integer ``&`` tests per turn.
+once, and each turn gets a bitmask: one bit per *set* of strings (a gate's
+literal set, the turn filter's phrase keys, a token pattern's anchors), set
+when the turn holds any string of it. A gate is then one integer test per
+turn, ``mask & need == need``.
 
 The scanned form of a turn is ``gates.scan_text`` of its lower-cased text:
 ``’`` read as ``'`` and every whitespace character removed. A turn whose
@@ -27,9 +29,6 @@ import ahocorasick
 from .gates import gate_text, scan_text
 
 _payload = itemgetter(1)
-
-#: Joins the scanned turns of a ticket: no literal holds it, so no string is found across two turns.
-TURN_SEP = "\x00"
 
 
 class LiteralIndex:
@@ -60,8 +59,8 @@ class LiteralIndex:
     def group(self, strings: Iterable[str]) -> int:
         """A new bit, set for texts holding one of ``strings`` (scanned form, non-empty)."""
         strings = list(strings)
-        if not strings or any(not s or TURN_SEP in s for s in strings):
-            raise ValueError("a literal group needs non-empty strings without the turn separator")
+        if not strings or not all(strings):
+            raise ValueError("a literal group needs non-empty strings")
         bit = 1 << self._bits
         self._bits += 1
         for s in strings:

@@ -897,3 +897,23 @@ def test_lowered_twin_of_a_class():
 
     twin = lowered_twin(re.compile(r"[A-Z]{2}\S+\b", re.IGNORECASE))
     assert twin is not None and twin.pattern == r"[a-z]{2}\S+\b" and not twin.flags & re.IGNORECASE
+
+
+def test_custom_regex_rules_with_odd_literals(tmp_path, tickets):
+    """A NUL, a curly apostrophe, spaces and capitals in a rule's literals: gated soundly, same hits."""
+    rules = [
+        {"id": "x.nul", "label": "WAIT", "regex": "on\x00hold"},
+        {"id": "x.curly", "label": "REPEAT_INFO", "speaker": "customer", "regex": r"I\s+already\s+told\s+you\u2019"},
+        {"id": "x.req", "label": "TRANSFER", "regex": r"(?:\w+ ){2}Billing Team", "requires": ["Billing Team"]},
+    ]
+    (tmp_path / "r.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rules))
+    f = MarkerFinder(pattern_dir=tmp_path, detectors=False)
+    texts = ["on\x00hold again", "I already  told you\u2019 twice", "put you to our billing  team",
+             "please talk to the BILLING TEAM", "nothing here"]
+    extra = [Ticket(ticket_id=f"o{i}", turns=(Turn("customer", t), Turn("agent", t))) for i, t in enumerate(texts)]
+    n = 0
+    for ticket in [*tickets[:50], *extra]:
+        fast = _key(f.rule_hits(ticket))
+        assert fast == _key(_reference(f, ticket)), ticket.ticket_id
+        n += len(fast)
+    assert n >= 3
