@@ -758,22 +758,18 @@ def spaceless_literals(
     return tuple(sorted(kept, key=lambda s: (_strength(s), sorted(s)), reverse=True)[:MAX_SPACELESS_SETS])
 
 
-def spaceless_short(pattern: str | re.Pattern[str], flags: int = 0) -> tuple[re.Pattern[str], ...]:
-    """For a pattern ``spaceless_literals`` finds nothing for: regexes over ``scan_text`` every match's text matches.
+def spaceless_short(pattern: str | re.Pattern[str], flags: int = 0) -> tuple[frozenset[str], ...]:
+    """For a pattern ``spaceless_literals`` finds nothing for: sets of short strings, however short (a digit, "@").
 
-    Each derived set (at most three), however short its strings (a digit,
-    "@"), as an alternation; sets with a character that is not a letter
-    first (digits and signs are rarer in text than letters). Sets holding
-    a word of one or two letters are left out: they would pass nearly
-    every text. Empty if nothing useful was derived.
+    Each derived set (at most three), minimised; sets with a character that
+    is not a letter first (digits and signs are rarer in text than letters).
+    Sets holding a word of one or two letters ("at", "on") are left out:
+    they would pass nearly every text. Empty if nothing useful was derived.
     """
     sets = [s for s in dict.fromkeys(_minimise(s) for s in _spaceless_sets(pattern, flags)) if len(s) <= 64]
-    # A set with a one- or two-letter word ("at", "on") passes nearly every text: skip it.
     sets = [s for s in sets if not any(x.isalpha() and len(x) <= 2 for x in s)]
     sets.sort(key=lambda s: (all(x.isalpha() for x in s), -min(map(len, s)), len(s), sorted(s)))
-    return tuple(
-        re.compile("|".join(re.escape(x) for x in sorted(lits, key=lambda x: (-len(x), x)))) for lits in sets[:3]
-    )
+    return tuple(sets[:3])
 
 
 # -- lowered twins -----------------------------------------------------------------

@@ -261,7 +261,10 @@ class MarkerFinder:
         ``(index or None, literal sets, class prefilter or None)``; a rule
         without ``Branches`` has one alternative, ``None``, for the whole
         pattern. Literal sets are ``gates.spaceless_literals`` of the
-        pattern (or of the alternative), or the rule's ``requires`` strings.
+        pattern (or of the alternative), else its ``gates.spaceless_short``
+        sets (a digit, "@": the scan finds single characters as cheaply),
+        or the rule's ``requires`` strings. Only a pattern with none of them
+        keeps a class prefilter (``gates.class_prefilter``, on the raw text).
         """
         from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -274,13 +277,13 @@ class MarkerFinder:
                 if "" in alts[0][1][0]:
                     alts = [(None, (), None)]
             elif branches is None:
-                sets = spaceless_literals(rule.regex, common=common)
-                alts = [(None, sets, None if sets else _Prefilter.of(rule.regex, gate.prefilter))]
+                sets = spaceless_literals(rule.regex, common=common) or spaceless_short(rule.regex)
+                alts = [(None, sets, None if sets else gate.prefilter)]
             else:
                 alts = []
                 for k, g in enumerate(branches.gates):
-                    sets = spaceless_literals(g.regex, common=common)
-                    alts.append((k, sets, None if sets else _Prefilter.of(g.regex, g.prefilter)))
+                    sets = spaceless_literals(g.regex, common=common) or spaceless_short(g.regex)
+                    alts.append((k, sets, None if sets else g.prefilter))
             raw.append((rule, alts))
         index = self._literals = LiteralIndex()
         bits: dict[frozenset[str], int] = {}
@@ -567,7 +570,7 @@ class MarkerFinder:
         plains = [t[1].replace("\u2019", "'") for t in turns]
         masks, scanned = self._literals.scan([t[1] for t in turns], [p.lower() for p in plains])
         spans: dict[int, list[_Span]] = {}
-        self._regex_spans(turns, spans, masks, scanned)
+        self._regex_spans(turns, spans, masks)
         hits: list[MarkerHit] = []
         tokenizer = self.tokenizer
         filters = self._indexed_filters
@@ -596,9 +599,7 @@ class MarkerFinder:
                 hits.extend(self._resolve(found, text, speaker, i))
         return hits
 
-    def _regex_spans(
-        self, turns: list[tuple[int, str, str]], spans: dict[int, list[_Span]], masks: list[int], scanned: list[str]
-    ) -> None:
+    def _regex_spans(self, turns: list[tuple[int, str, str]], spans: dict[int, list[_Span]], masks: list[int]) -> None:
         """Regex rule matches, appended to ``spans`` per turn in rule order.
 
         The ticket's turns are scanned once for every literal of every gate
@@ -648,7 +649,7 @@ class MarkerFinder:
                 k_alt, need, pre = alts[a]
                 mine = [k for k in ks if masks[k] & need == need] if need else ks
                 if pre is not None:
-                    mine = [k for k in mine if pre.possible(texts[k], scanned[k], safe[k])]
+                    mine = [k for k in mine if pre.search(texts[k])]
                 if mine:
                     picked.append(k_alt)
                     found.update(mine)
@@ -763,29 +764,6 @@ def _min_one(op: str) -> bool:
     """A ``{n}`` / ``{n,m}`` / ``{n,}`` quantifier with n >= 1."""
     m = re.fullmatch(r"\{(\d+)(?:,\d*)?\}", op)
     return bool(m) and int(m.group(1)) >= 1
-
-
-@dataclass(frozen=True)
-class _Prefilter:
-    """What a regex rule without literal sets is still tested with, per turn, before it runs.
-
-    ``raw``: ``gates.class_prefilter`` (searched in the turn's text);
-    ``short``: ``gates.spaceless_short`` (searched in its scanned form).
-    """
-
-    raw: re.Pattern[str] | None
-    short: tuple[re.Pattern[str], ...]
-
-    @classmethod
-    def of(cls, regex: re.Pattern[str], raw: re.Pattern[str] | None) -> _Prefilter | None:
-        short = spaceless_short(regex)
-        return None if raw is None and not short else cls(raw, short)
-
-    def possible(self, text: str, scanned: str, safe: bool = True) -> bool:
-        """``safe``: ``gates.gate_text`` accepts the text (else only the raw prefilter can say no)."""
-        if self.raw is not None and self.raw.search(text) is None:
-            return False
-        return not safe or all(rx.search(scanned) is not None for rx in self.short)
 
 
 class _Group:
