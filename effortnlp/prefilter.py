@@ -128,7 +128,7 @@ class OrderedPieces:
     holds (from the rarest-looking literal piece), or ``None``.
     """
 
-    __slots__ = ("anchor", "pieces")
+    __slots__ = ("anchor", "pieces", "required")
 
     def __init__(self, pattern: Sequence[dict[str, Any]], like_num: str | None, common: frozenset[str] = frozenset()):
         pieces: list[str] = []
@@ -158,6 +158,8 @@ class OrderedPieces:
         if literal:
             best = min(literal, key=lambda piece: _rarity(piece, common))
             self.anchor = tuple(_anchor_strings(best))
+        #: per literal piece, strings one of which every match's spaceless text holds
+        self.required: tuple[tuple[str, ...], ...] = tuple(tuple(_anchor_strings(piece)) for piece in literal)
 
     def possible(self, ns: str) -> bool:
         """Whether the pieces occur in order in ``ns`` (the lower-cased text without spaces)."""
@@ -326,8 +328,9 @@ def _testable(key: str) -> bool:
 class IndexedFilter:
     """A ``TurnFilter`` whose strings are looked for by a ``scan.LiteralIndex``.
 
-    The filter's phrase keys become one group of the index (one bit), each
-    anchored pattern's anchor strings another. Given a turn's bits and its
+    The filter's phrase keys become one group of the index (one bit), and
+    each literal piece of a token pattern another (a pattern can match only
+    where all of its pieces' bits are set; then its pieces are checked in order). Given a turn's bits and its
     scanned text (``gates.scan_text``: lower-cased, every whitespace
     character removed, which can only make more keys and pieces appear than
     the spaceless text of ``TurnFilter``, so what it rules out stays ruled
@@ -340,19 +343,23 @@ class IndexedFilter:
         self.always = base.always
         keys = sorted(k for k, owner in base.owners.items() if owner is None)
         self.phrase_bit = group(keys) if keys else 0
-        #: (name, pieces, bit of its anchor strings; 0 when it has none to look for)
+        #: (name, pieces, the bits of its literal pieces' strings: all must be there; 0: none to look for)
         self.entries: list[tuple[str, OrderedPieces, int]] = []
         for name, op in base.patterns:
-            anchored = op.pieces and op.anchor is not None and op not in base.unanchored
-            bit = group(sorted({a[:MAX_KEY] for a in op.anchor})) if anchored else 0  # type: ignore[union-attr]
-            self.entries.append((name, op, bit))
+            need = 0
+            if op.pieces and op not in base.unanchored:
+                for strings in op.required:
+                    keys = sorted({x[:MAX_KEY] for x in strings})
+                    if keys and all(map(_testable, keys)):
+                        need |= group(keys)
+            self.entries.append((name, op, need))
 
     def possible(self, mask: int, scanned: str) -> bool:
         """False only if no phrase and no pattern of the filter can match in the turn."""
         if self.always or mask & self.phrase_bit:
             return True
-        for _, op, bit in self.entries:
-            if (not bit or mask & bit) and op.possible(scanned):
+        for _, op, need in self.entries:
+            if mask & need == need and op.possible(scanned):
                 return True
         return False
 
@@ -360,4 +367,4 @@ class IndexedFilter:
         """The names of the patterns that may match (all of them if ``always``)."""
         if self.always:
             return tuple(name for name, _, _ in self.entries)
-        return tuple(name for name, op, bit in self.entries if (not bit or mask & bit) and op.possible(scanned))
+        return tuple(name for name, op, need in self.entries if mask & need == need and op.possible(scanned))
