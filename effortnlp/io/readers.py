@@ -560,6 +560,13 @@ def _plain_nested_turns(turns_value: list[Any] | tuple[Any, ...]) -> tuple[Turn,
     return tuple(out)
 
 
+def _record_meta(record: dict[str, Any], id_key: str | None) -> dict[str, Any]:
+    """A nested record's ticket metadata: its ``meta`` object, then every other field but the id and turns."""
+    meta = dict(record["meta"]) if isinstance(record.get("meta"), dict) else {}
+    meta.update({k: clean_meta(v) for k, v in record.items() if k not in (id_key, "turns", "meta")})
+    return meta
+
+
 def _ticket_from_nested_record(
     src: Source,
     row: int,
@@ -587,8 +594,7 @@ def _ticket_from_nested_record(
         return None
     turns = _plain_nested_turns(turns_value)
     if turns is not None:
-        meta = dict(record["meta"]) if isinstance(record.get("meta"), dict) else {}
-        meta.update({k: clean_meta(v) for k, v in record.items() if k not in (id_key, "turns", "meta")})
+        meta = _record_meta(record, id_key)
         return _linked(src, Ticket(ticket_id, turns, meta, f"{src.name}:{row}"), options, "jsonl")
     raw_turns: list[dict[str, Any]] = []
     for i, turn in enumerate(turns_value):
@@ -608,8 +614,7 @@ def _ticket_from_nested_record(
                 )
             )
             return None
-    meta = dict(record["meta"]) if isinstance(record.get("meta"), dict) else {}
-    meta.update({k: clean_meta(v) for k, v in record.items() if k not in (id_key, "turns", "meta")})
+    meta = _record_meta(record, id_key)
     ticket = Ticket(ticket_id, _make_turns(raw_turns), meta, f"{src.name}:{row}")
     return _linked(src, ticket, options, "jsonl")
 
@@ -640,8 +645,7 @@ def _index_ticket_from_nested_record(
     if turns_value:
         raw = _nested_turn(turns_value[0])
         turns = (Turn("customer", "", raw.get("timestamp"), raw.get("channel")),)
-    meta = dict(record["meta"]) if isinstance(record.get("meta"), dict) else {}
-    meta.update({k: clean_meta(v) for k, v in record.items() if k not in (id_key, "turns", "meta")})
+    meta = _record_meta(record, id_key)
     return Ticket(ticket_id, turns, meta, f"{src.name}:{row}")
 
 
