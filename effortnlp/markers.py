@@ -567,10 +567,11 @@ class MarkerFinder:
         ]
         if not turns:
             return []
-        plains = [t[1].replace("\u2019", "'") for t in turns]
-        masks, scanned = self._literals.scan([t[1] for t in turns], [p.lower() for p in plains])
+        texts = [t[1] for t in turns]
+        lows = [t.lower() for t in texts]  # no character lower-cases to or from "’"
+        masks, scanned = self._literals.scan(texts, lows)
         spans: dict[int, list[_Span]] = {}
-        self._regex_spans(turns, spans, masks)
+        self._regex_spans(turns, spans, masks, lows)
         hits: list[MarkerHit] = []
         tokenizer = self.tokenizer
         filters = self._indexed_filters
@@ -590,7 +591,7 @@ class MarkerFinder:
             else:
                 only = frozenset(pos.possible_patterns(mask, ns) + neg.possible_patterns(mask, ns))
                 if len(text) <= MAX_CHUNK_CHARS:
-                    found = self._spans(tokenizer(plains[k]), speaker, only)
+                    found = self._spans(tokenizer(text.replace("\u2019", "'")), speaker, only)
                 else:
                     found = self._turn_token_spans(text, speaker, only)
             if regex_found:
@@ -599,7 +600,9 @@ class MarkerFinder:
                 hits.extend(self._resolve(found, text, speaker, i))
         return hits
 
-    def _regex_spans(self, turns: list[tuple[int, str, str]], spans: dict[int, list[_Span]], masks: list[int]) -> None:
+    def _regex_spans(
+        self, turns: list[tuple[int, str, str]], spans: dict[int, list[_Span]], masks: list[int], lows: list[str]
+    ) -> None:
         """Regex rule matches, appended to ``spans`` per turn in rule order.
 
         The ticket's turns are scanned once for every literal of every gate
@@ -617,7 +620,6 @@ class MarkerFinder:
         texts = [t[1] for t in turns]
         # Regexes run as their lowered twins (``gates.lowered_twin``) on the lower-cased
         # texts where that is safe: the same spans, about twice as fast.
-        lows = [t.lower() for t in texts]
         safe = [t.isascii() or gate_text(t) is not None for t in texts]
         twins = self._twins
         members: dict[str, list[int]] = {"any": list(range(len(turns)))}
