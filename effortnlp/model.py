@@ -63,13 +63,14 @@ def sha256_file(path: Path) -> str:
 
 
 def library_versions() -> dict[str, str]:
-    import sklearn
-    import spacy
+    """The versions a model is saved with and checked against (read from the installed
+    distributions: importing scikit-learn only to ask costs a second on every start)."""
+    from importlib.metadata import version
 
     return {
         "effortnlp": __version__,
-        "scikit-learn": sklearn.__version__,
-        "spacy": spacy.__version__,
+        "scikit-learn": version("scikit-learn"),
+        "spacy": version("spacy"),
         "python": platform.python_version(),
     }
 

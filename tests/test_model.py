@@ -175,3 +175,35 @@ def test_prior_word_charge_survives_save(tmp_path):
     d = save_model(PriorModel(per_log_word=0.4), tmp_path / "p")
     assert load_model(d).per_log_word == 0.4
     assert "per_log_word" in json.loads((d / "weights.json").read_text())
+
+
+def test_library_versions_are_the_running_ones():
+    import sklearn
+    import spacy
+
+    from effortnlp.model import library_versions
+
+    v = library_versions()
+    assert v["scikit-learn"] == sklearn.__version__ and v["spacy"] == spacy.__version__
+
+
+def test_loading_the_prior_model_does_not_import_scikit_learn():
+    """The default model has no pickle: starting ``effortnlp explain`` need not pay for importing sklearn."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from effortnlp.analyzer import EffortAnalyzer; EffortAnalyzer.load(); "
+            "print('sklearn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_version_mismatch_warns(trained, tmp_path):
+    model, _ = trained
+    save_model(model, tmp_path / "m")
+    path = tmp_path / "m" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["versions"]["scikit-learn"] = "0.0.1"
+    path.write_text(json.dumps(manifest))
+    with pytest.warns(UserWarning, match="saved with scikit-learn 0.0.1"):
+        load_model(tmp_path / "m")
