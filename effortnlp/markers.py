@@ -769,9 +769,12 @@ def _min_one(op: str) -> bool:
 
 
 class _Group:
-    """The turns one speaker's rules run on: texts, turn numbers, offsets in the newline-joined text."""
+    """The turns one speaker's rules run on: texts, turn numbers, offsets in the joined text.
 
-    __slots__ = ("_low", "ends", "index", "lows", "safe", "starts", "text", "texts")
+    Every separator is one character, so the offsets hold for any of them.
+    """
+
+    __slots__ = ("index", "lows", "safe", "starts", "texts")
 
     def __init__(
         self,
@@ -787,24 +790,13 @@ class _Group:
         self.lows = [lows[k] for k in mine] if lows is not None else [t.lower() for t in self.texts]
         self.safe = all(safe[k] for k in mine) if safe is not None else False
         self.starts: list[int] = []
-        self.ends: list[int] = []
         pos = 0
         for text in self.texts:
             self.starts.append(pos)
-            pos += len(text)
-            self.ends.append(pos)
-            pos += 1
-        self.text = "\n".join(self.texts)
-        self._low: str | None | bool = False
-
-    @property
-    def low(self) -> str | None:
-        if self._low is False:
-            self._low = gate_text(self.text)
-        return self._low  # type: ignore[return-value]
+            pos += len(text) + 1
 
     def joined(self, sep: str) -> str:
-        return self.text if sep == "\n" else sep.join(self.texts)
+        return sep.join(self.texts)
 
     def joined_low(self, sep: str) -> str:
         return sep.join(self.lows)
