@@ -246,36 +246,6 @@ class Gate:
                 return False
         return True
 
-    def narrow(self, low: str | None) -> tuple[tuple[str, ...], ...] | None:
-        """The sets cut down to the strings ``low`` holds (``None``: no match possible in it).
-
-        Test a long text (a whole ticket) once, then its parts (turns) with
-        ``possible_in(part, narrowed)``: only the strings the whole holds can
-        be in a part.
-        """
-        if low is None:
-            return self._tuples
-        out = []
-        contains = low.__contains__
-        for lits in self._tuples:
-            present = tuple(filter(contains, lits))
-            if not present:
-                return None
-            out.append(present)
-        return tuple(out)
-
-    @staticmethod
-    def possible_in(low: str | None, narrowed: tuple[tuple[str, ...], ...]) -> bool:
-        if low is None:
-            return True
-        for lits in narrowed:
-            if len(lits) == 1:
-                if lits[0] not in low:
-                    return False
-            elif not any(map(low.__contains__, lits)):
-                return False
-        return True
-
     def possible_parts(self, low: str, starts: list[int], ends: list[int]) -> list[int]:
         """Which parts ``low[starts[k]:ends[k]]`` of a joined text may hold a match: ``k`` ascending.
 
@@ -299,10 +269,6 @@ class Gate:
             else:
                 out.append(k)
         return out
-
-    def search(self, text: str, low: str | None):
-        """``regex.search(text)``, skipped (``None``) when the gate rules a match out."""
-        return self.regex.search(text) if self.possible(low) else None
 
     def __repr__(self) -> str:
         return f"Gate({self.regex.pattern[:40]!r}, sets={[sorted(s) for s in self.sets]})"
