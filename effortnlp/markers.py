@@ -15,8 +15,9 @@ The rules are data (``effortnlp/patterns/*.jsonl``), one JSON object a line::
 - ``regex``: a Python regular expression (case-insensitive) searched in the
   raw turn text, for shapes tokens cannot express cheaply (``#brandsucks``
   hashtags, phone numbers, URLs). Keep these few and linear. Each runs only
-  on turns holding one of the literal strings every match must contain
-  (derived from the regex, see ``effortnlp.gates``); where that cannot be
+  on turns holding a string of each set every match must contain one of
+  (derived from the regex, see ``effortnlp.gates.spaceless_literals``, and
+  found for all rules at once by ``effortnlp.scan``); where that cannot be
   derived, ``"requires": ["str", ...]`` lists strings (lower-case) one of
   which every match holds.
 - ``speaker``: ``customer``, ``agent`` or ``any`` (default): whose turns the
