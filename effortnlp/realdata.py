@@ -40,9 +40,9 @@ SOURCES: dict[str, tuple[str, str]] = {
     "ibm-twitter-cdp": ("ibm-twitter-cdp", "session_id"),
 }
 
-#: 240 more of the real dialogs, labelled by us under the same GUIDELINES.md (ids
+#: 760 more of the real dialogs, labelled by us under the same GUIDELINES.md (ids
 #: and labels only, no text): ``split`` "dev" was read while writing rules,
-#: "check" only counted.
+#: "check" only counted, "fresh" labelled after the last rule change (only counted).
 EXTRA_LABELS = Path(__file__).resolve().parent.parent / "data" / "labels" / "extra-labels.jsonl"
 
 _SPEAKERS = {"customer": "customer", "agent": "agent", "user": "customer", "system": "system"}
@@ -336,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if EXTRA_LABELS.is_file():
         extra = load_labelled(directory, EXTRA_LABELS)
         halves += [(f"our extra labels, {part} part", [p for p in extra if p[1].get("split") == part])
-                   for part in ("dev", "check")]
+                   for part in ("dev", "check", "fresh")]
     if "--labels" in argv:  # another labels file in the same format, e.g. your own extra labels
         path = argv[argv.index("--labels") + 1]
         extra = load_labelled(directory, path)

@@ -120,7 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     if EXTRA_LABELS.is_file():
         extra = load_labelled(directory, EXTRA_LABELS)
         report["extra"] = {}
-        for part, note in (("dev", "read while writing rules"), ("check", "only counted")):
+        for part, note in (
+            ("dev", "read while writing rules"),
+            ("check", "only counted"),
+            ("fresh", "labelled after the last rule change, only counted"),
+        ):
             subset = [p for p in extra if p[1].get("split") == part]
             if not subset:
                 continue
