@@ -18,6 +18,11 @@ under ``crossturn.``.
   the customer already used in an earlier turn; ``detail`` cites that turn.
 - ``crossturn.repeated_message`` (REPEAT_INFO): the customer sends (nearly)
   the same message again.
+- ``crossturn.restated`` (REPEAT_INFO): the customer explains again, in other
+  words, what they already wrote before the agent's reply: a customer turn
+  sharing at least four content words, and at least 40% of its own, with an
+  earlier one (@handles, links, and an email's greeting, sign-off and quoted
+  reply left out); ``detail`` cites that turn.
 - ``crossturn.unresolved_handoff`` / ``crossturn.unresolved_open_end``
   (UNRESOLVED): the ticket ends handed off elsewhere, or with the customer's
   last word not a thanks or a "that fixed it".
@@ -403,7 +408,9 @@ class _View:
     built on first use, once.
     """
 
-    __slots__ = ("_a_parts", "_c_parts", "_c_words", "agent", "customer", "spoken", "spoken_customer", "turns")
+    __slots__ = (
+        "_a_parts", "_c_content", "_c_parts", "_c_words", "agent", "customer", "spoken", "spoken_customer", "turns",
+    )
 
     def __init__(self, turns: tuple[Turn, ...]):
         self.turns = turns
@@ -430,6 +437,7 @@ class _View:
         self._c_parts: _Parts | None = None
         self._a_parts: _Parts | None = None
         self._c_words: list[list[str]] | None = None
+        self._c_content: list[set[str]] | None = None
 
     @property
     def c_parts(self) -> _Parts:
@@ -451,6 +459,13 @@ class _View:
             self._c_words = [findall(text[:5000].lower()) for _, text in self.customer]
         return self._c_words
 
+    @property
+    def c_content(self) -> list[set[str]]:
+        """The content words (``_content_of``) of each customer turn's ``c_words``. Do not mutate."""
+        if self._c_content is None:
+            self._c_content = list(map(_content_of, self.c_words))
+        return self._c_content
+
 
 def cross_turn_hits(ticket: Ticket, rule_hits: list[MarkerHit]) -> list[MarkerHit]:
     """Hits from agent changes, re-asked information and the ticket's shape."""
@@ -460,7 +475,9 @@ def cross_turn_hits(ticket: Ticket, rule_hits: list[MarkerHit]) -> list[MarkerHi
     out.extend(_agent_changes(turns, view))
     out.extend(_reasked(turns, view))
     out.extend(_reasked_content(turns, view=view))
-    out.extend(_repeated_messages(turns, view=view))
+    repeated = _repeated_messages(turns, view=view)
+    out.extend(repeated)
+    out.extend(_restated(turns, view=view, skip=frozenset(h.turn for h in repeated)))
     out.extend(_reasked_own(turns, view=view))
     out.extend(_already_done(turns, view))
     out.extend(_unresolved(turns, rule_hits, view))
@@ -664,7 +681,7 @@ def _reasked_content(turns: tuple[Turn, ...], min_overlap: int = 2, view: _View 
     k = 0  # the next customer turn (position in ``customer``) to add to ``seen``
     for i, qs in questions:
         while k < len(customer) and customer[k][0] < i:
-            for w in _content_of(v.c_words[k]):
+            for w in v.c_content[k]:
                 seen[w] = customer[k][0]
             k += 1
         if not seen:
@@ -704,6 +721,108 @@ def _repeated_messages(turns: tuple[Turn, ...], lookback: int = 8, view: _View |
             recent.append((i, words))
             if len(recent) > lookback:
                 del recent[0]
+    return out
+
+
+#: Left out when comparing what the customer wrote: @handles and links (every
+#: tweet of a thread names the brand) ...
+_NOT_OWN = re.compile(r"@\w+|https?://\S+|www\.\S+")
+#: ... and an email's quoted earlier messages, from the first quote line on.
+_QUOTE_START = re.compile(
+    r"^[ \t]*(?:>|on\b.{0,300}\bwrote:[ \t]*$|-{2,}[ \t]*original message|from:[ \t])", re.IGNORECASE | re.MULTILINE
+)
+#: ... and an email's greeting line and its sign-off with the signature under it.
+_GREETING = re.compile(
+    r"\A[ \t]*(?:dear|hi|hello|hey|hiya|good (?:morning|afternoon|evening)|to whom)\b[^\n]{0,60}\n", re.IGNORECASE
+)
+_SIGN_OFF = re.compile(
+    r"\n[ \t]*(?:thanks|thank you|many thanks|regards|kind regards|best regards|warm regards|best|cheers|sincerely|"
+    r"yours sincerely|yours faithfully|yours truly|best wishes|all the best)\b[^\n]{0,30}(?:\n|\Z)",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+def _own_text(text: str) -> str:
+    """The customer's own words of a turn: no quoted reply or sign-off, no greeting, @handles or links
+    (those blanked: the offsets stay)."""
+    text = text[:5000]
+    if ">" in text or ":" in text:  # every _QUOTE_START match holds one
+        m = _QUOTE_START.search(text)
+        if m:
+            text = text[: m.start()]
+    if "\n" in text:  # every _SIGN_OFF and _GREETING match holds one
+        m = _SIGN_OFF.search(text)
+        if m:
+            text = text[: m.start()]
+        m = _GREETING.match(text)
+        if m:
+            text = " " * m.end() + text[m.end() :]
+    if "@" in text or "http" in text or "www." in text:
+        text = _NOT_OWN.sub(_blank, text)
+    return text
+
+
+def _all_own(text: str) -> bool:
+    """True when ``_own_text`` leaves the first 5,000 characters as they are."""
+    head = text[:5000]
+    if "@" in head or ">" in head or "http" in head or "www." in head:
+        return False
+    if ":" in head and _QUOTE_START.search(head):
+        return False
+    return "\n" not in head or not (_SIGN_OFF.search(head) or _GREETING.match(head))
+
+
+def _restated(
+    turns: tuple[Turn, ...],
+    min_overlap: int = 4,
+    share: float = 0.4,
+    lookback: int = 8,
+    view: _View | None = None,
+    skip: frozenset[int] = frozenset(),
+) -> list[MarkerHit]:
+    """The customer explains again what they already wrote, in other words.
+
+    A customer turn is a restatement when it shares at least ``min_overlap``
+    content words, and at least ``share`` of its own content words, with one
+    of the customer's last ``lookback`` turns written before the agent's last
+    reply (the one sharing most is cited): the agent answered, and the
+    customer had to say it again. Turns in ``skip`` (already hit as a repeated message) are
+    compared but not hit again. The quoted evidence is the sentence holding
+    most of the shared words. Linear: a fixed window of earlier turns.
+    """
+    v = view if view is not None else _View(turns)
+    if len(v.customer) < 2:
+        return []
+    agent_at = [i for i, _ in v.agent]
+    out: list[MarkerHit] = []
+    recent: list[tuple[int, set[str]]] = []
+    contents = v.c_content
+    for k, (i, text) in enumerate(v.customer):
+        own = None if _all_own(text) else _own_text(text)
+        words = contents[k] if own is None else _content(own)
+        if len(words) < min_overlap:
+            if words:
+                recent.append((i, words))
+                del recent[:-lookback]
+            continue
+        # Only what was written before the agent's last reply is restated (not a message split in two).
+        replied = agent_at[bisect_left(agent_at, i) - 1] if agent_at and agent_at[0] < i else -1
+        best, cited = 0, -1
+        for j, prev in recent:
+            if j < replied:
+                n = len(words & prev)
+                if n >= best:
+                    best, cited = n, j
+        if i not in skip and best >= min_overlap and best >= share * len(words):
+            common = words & dict(recent)[cited]
+            sent = max(_SENTENCE.finditer(text[:5000] if own is None else own),
+                       key=lambda m: len(_content(m.group(0)) & common))
+            start = sent.start() + (len(sent.group(0)) - len(sent.group(0).lstrip()))
+            out.append(_hit("REPEAT_INFO", "restated", i, turns[i], start, sent.start() + len(sent.group(0).rstrip()),
+                            cited_turn=cited, slot="message", words=sorted(common)))
+        recent.append((i, words))
+        del recent[:-lookback]
     return out
 
 

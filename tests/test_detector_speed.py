@@ -294,8 +294,10 @@ def test_cross_turn_hits_equal_the_plain_loops(tickets, rule_hits):
     total = 0
     for ticket, hits in zip(tickets, rule_hits, strict=True):
         plain_hits = list(hits)
-        want = [h for name in ("_agent_changes", "_reasked", "_reasked_content", "_repeated_messages",
-                               "_reasked_own", "_already_done") for h in PLAIN[name](ticket.turns)]
+        repeated = PLAIN["_repeated_messages"](ticket.turns)
+        want = [h for name in ("_agent_changes", "_reasked", "_reasked_content") for h in PLAIN[name](ticket.turns)]
+        want += repeated + d._restated(ticket.turns, skip=frozenset(h.turn for h in repeated))
+        want += [h for name in ("_reasked_own", "_already_done") for h in PLAIN[name](ticket.turns)]
         want += d._unresolved(ticket.turns, plain_hits)
         fast_hits = list(hits)
         got = d.cross_turn_hits(ticket, fast_hits)
@@ -418,3 +420,56 @@ def test_reasked_cites_the_last_giving_turn_before_each_ask():
     assert _key(got) == _key(plain_reasked(turns))
     gave = [0, 3]
     assert [gave[bisect_left(gave, h.turn) - 1] for h in got] == [h.detail["cited_turn"] for h in got]
+
+
+OWN = st.lists(st.sampled_from([*"ab >:\n@.", "wrote:", "On Mon, Jo wrote:", "-- Original Message", "From: x",
+                                "http://x.io", "www.x", "router", "broadband", "evening", "Dear Jo,", "Hi ", "\nThanks",
+                                "\nKind regards,\nJo", "\nBest"]), max_size=16).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(OWN)
+def test_all_own_means_own_text_changes_nothing(text):
+    """``_restated`` reads a turn's shared content words instead of its ``_own_text`` only where that is the same."""
+    if d._all_own(text):
+        assert d._own_text(text) == text[:5000]
+
+
+def plain_restated(turns, min_overlap=4, share=0.4, lookback=8):
+    """``_restated`` read plainly: every customer turn through ``_own_text``, every earlier one compared."""
+    cust = [(i, t.text or "") for i, t in enumerate(turns) if t.speaker == "customer"]
+    words = [d._content(d._own_text(text)) for _, text in cust]
+    out = []
+    for k, (i, text) in enumerate(cust):
+        if len(cust) < 2 or len(words[k]) < min_overlap:
+            continue
+        replied = max((j for j, t in enumerate(turns[:i]) if t.speaker == "agent"), default=-1)
+        window = [(j, w) for (j, _), w in zip(cust[:k], words[:k], strict=True) if w][-lookback:]
+        scored = [(len(words[k] & w), j) for j, w in window if j < replied]
+        if not scored:
+            continue
+        best, cited = max(scored)
+        if best >= min_overlap and best >= share * len(words[k]):
+            common = words[k] & dict(window)[cited]
+            own = d._own_text(text)
+            sent = max(d._SENTENCE.finditer(own), key=lambda m: len(d._content(m.group(0)) & common))
+            start = sent.start() + len(sent.group(0)) - len(sent.group(0).lstrip())
+            out.append(d._hit("REPEAT_INFO", "restated", i, turns[i], start, sent.start() + len(sent.group(0).rstrip()),
+                              cited_turn=cited, slot="message", words=sorted(common)))
+    return out
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(TURN, max_size=12))
+def test_restated_equals_its_plain_reading(turns):
+    turns = tuple(turns)
+    assert _key(d._restated(turns, view=d._View(turns))) == _key(plain_restated(turns))
+
+
+def test_restated_on_the_corpus_equals_its_plain_reading(tickets):
+    n = 0
+    for ticket in tickets:
+        want = plain_restated(ticket.turns)
+        assert _key(d._restated(ticket.turns)) == _key(want), ticket.ticket_id
+        n += len(want)
+    assert n >= 3

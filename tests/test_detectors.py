@@ -291,3 +291,93 @@ def test_person_to_person_change_after_a_bot_is_still_a_transfer():
         ),
     )
     assert [h.rule_id for h in MarkerFinder.shared().find(t) if h.label == "TRANSFER"] == ["crossturn.agent_change"]
+
+
+# -- the customer explains again (crossturn.restated) ------------------------
+
+
+def restated(finder, t: Ticket):
+    return [h for h in crossturn(finder, t, "REPEAT_INFO") if h.rule_id == "crossturn.restated"]
+
+
+def test_customer_explaining_again_in_other_words_is_repeat_info(finder):
+    t = ticket(
+        C("My broadband keeps dropping every evening and the router shows a red light."),
+        A("Sorry to hear that. Which package are you on?"),
+        C("Fibre 100. Like I explained, the router light turns red each evening and the broadband drops."),
+    )
+    hits = restated(finder, t)
+    assert len(hits) == 1
+    h = hits[0]
+    assert h.turn == 2 and h.detail["cited_turn"] == 0
+    assert {"broadband", "router", "light"} <= set(h.detail["words"])  # content words, crudely stemmed
+    # the quoted evidence is the sentence that says it again, not the whole turn
+    assert h.text == "Like I explained, the router light turns red each evening and the broadband drops."
+
+
+def test_a_new_detail_is_not_a_restatement(finder):
+    t = ticket(
+        C("My broadband keeps dropping every evening and the router shows a red light."),
+        A("Sorry to hear that. Which package are you on?"),
+        C("Fibre 100, the one with the free phone line and sports channels bundled in."),
+    )
+    assert restated(finder, t) == []
+
+
+def test_handles_and_links_are_not_shared_words(finder):
+    link = "https://t.co/AbCdEfGh12 https://example.com/support/article/12345"
+    t = ticket(
+        C(f"@SkyReachHelp @SkyReachAirways {link} booking"),
+        A("@cust Hi there, how can we help?"),
+        C(f"@SkyReachHelp @SkyReachAirways {link} luggage"),
+    )
+    assert restated(finder, t) == []
+
+
+def test_a_quoted_email_reply_is_not_a_restatement(finder):
+    first = "The invoice for March charged me twice for the premium subscription renewal."
+    reply = (
+        "Thanks, attached is the statement you asked for.\n\n"
+        "On Tue, 4 Mar 2025 at 10:12, Dana Smith <dana@example.com> wrote:\n"
+        f"> {first}\n"
+    )
+    t = ticket(C(first), A("Could you send us the bank statement?"), C(reply))
+    assert restated(finder, t) == []
+    # ... the same words written out as the customer's own are one
+    t2 = ticket(C(first), A("Could you send us the bank statement?"),
+                C("As I said, March's invoice charged me twice for the premium subscription renewal."))
+    assert [h.turn for h in restated(finder, t2)] == [2]
+
+
+def test_an_exact_repeat_is_counted_once(finder):
+    msg = "My internet drops every evening around eight and the router lights go red"
+    t = ticket(C(msg), A("Have you restarted it?"), C(msg + " again"))
+    info = crossturn(finder, t, "REPEAT_INFO")
+    assert [h.rule_id for h in info] == ["crossturn.repeated_message"]
+
+
+def test_the_agent_restating_is_not_the_customer_repeating(finder):
+    t = ticket(
+        C("My broadband keeps dropping every evening and the router shows a red light."),
+        A("So your broadband drops every evening and the router light is red. Let me check the line."),
+        A("I can see the broadband dropping each evening; the router light goes red when it does."),
+    )
+    assert restated(finder, t) == []
+
+
+def test_a_message_split_in_two_is_not_a_restatement(finder):
+    t = ticket(
+        C("My broadband keeps dropping every evening and the router shows a red light."),
+        C("Every evening the broadband drops and the router light goes red, it is driving me mad."),
+        A("Sorry to hear that. Let me run a line test."),
+    )
+    assert restated(finder, t) == []
+
+
+def test_an_email_greeting_and_signature_are_not_restated(finder):
+    t = ticket(
+        C("Dear Clearwater Utilities,\n\nMy meter reading was estimated far too high.\n\nKind regards,\nEmma Muller\n07700 900123"),
+        A("Hello Emma, could you send us a photo of the meter?"),
+        C("Dear Clearwater Utilities,\n\nPhoto attached as requested.\n\nKind regards,\nEmma Muller\n07700 900123"),
+    )
+    assert restated(finder, t) == []
