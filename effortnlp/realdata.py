@@ -42,7 +42,7 @@ SOURCES: dict[str, tuple[str, str]] = {
 
 #: 760 more of the real dialogs, labelled by us under the same GUIDELINES.md (ids
 #: and labels only, no text): ``split`` "dev" was read while writing rules,
-#: "check" only counted, "fresh" labelled after the last rule change (only counted).
+#: "check" only counted, "fresh" labelled later from unread dialogs (only counted).
 EXTRA_LABELS = Path(__file__).resolve().parent.parent / "data" / "labels" / "extra-labels.jsonl"
 
 _SPEAKERS = {"customer": "customer", "agent": "agent", "user": "customer", "system": "system"}

@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         for part, note in (
             ("dev", "read while writing rules"),
             ("check", "only counted"),
-            ("fresh", "labelled after the last rule change, only counted"),
+            ("fresh", "labelled later from unread dialogs, only counted"),
         ):
             subset = [p for p in extra if p[1].get("split") == part]
             if not subset:
