@@ -198,6 +198,9 @@ class MarkerFinder:
 
     pattern_dir: str | Path | None = None
     detectors: bool = True
+    #: Gate the regex rules with one Hyperscan pass per ticket (``effortnlp.hyper``);
+    #: ``None``: when the package is installed (and ``EFFORTNLP_HYPERSCAN`` is not 0).
+    hyperscan: bool | None = None
     rules: list[Rule] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -266,15 +269,52 @@ class MarkerFinder:
         sets (a digit, "@": the scan finds single characters as cheaply),
         or the rule's ``requires`` strings. Only a pattern with none of them
         keeps a class prefilter (``gates.class_prefilter``, on the raw text).
+
+        With Hyperscan (``effortnlp.hyper``), every alternative it can
+        translate is gated by its scan instead: it has no literal sets (its
+        bits are 0) and is in ``_hyper``, not in ``_plan_quick``. There is
+        one scan per speaker, of that speaker's turns with the patterns of
+        that speaker's rules and of ``any`` rules (two smaller databases
+        scan faster than one with every pattern).
         """
         from spacy.lang.en.stop_words import STOP_WORDS
 
+        from . import hyper
+
         common = frozenset(STOP_WORDS)
         raw: list[tuple[Rule, list[tuple[int | None, tuple[frozenset[str], ...], re.Pattern[str] | None]]]] = []
-        for rule, gate in self._regex_gates:
+        #: per speaker: the scan of its turns, and per pattern of the scan
+        #: (position in the plan, position of the alternative)
+        self._hyper: dict[str, tuple[hyper.RegexScan, list[tuple[int, int] | None]]] = {}
+        on_hyper: set[tuple[int, int]] = set()
+        if hyper.available() if self.hyperscan is None else self.hyperscan:
+            for who in ("customer", "agent"):
+                steps, regexes = [], []
+                for r, (rule, _) in enumerate(self._regex_gates):
+                    if rule.speaker not in ("any", who):
+                        continue
+                    branches = self._branches.get(rule.id)
+                    if branches is None:
+                        steps.append((r, 0))
+                        regexes.append(rule.regex)
+                    else:
+                        for a, g in enumerate(branches.gates):
+                            steps.append((r, a))
+                            regexes.append(g.regex)
+                scan = hyper.RegexScan(regexes)
+                self._hyper[who] = (scan, steps)
+                on_hyper.update(step for step, on in zip(steps, scan.scanned, strict=True) if on)
+            # an "any" rule's alternative is on the scan only if both speakers' scans have it
+            for scan, steps in self._hyper.values():
+                on_hyper.difference_update(step for step, on in zip(steps, scan.scanned, strict=True) if not on)
+            for _, steps in self._hyper.values():
+                steps[:] = [step if step in on_hyper else None for step in steps]
+        for r, (rule, gate) in enumerate(self._regex_gates):
             branches = self._branches.get(rule.id)
-            if rule.requires:
-                alts = [(None, (frozenset(scan_text(r.lower()) for r in rule.requires),), None)]
+            if (r, 0) in on_hyper and branches is None:
+                alts = [(None, (), None)]
+            elif rule.requires:
+                alts = [(None, (frozenset(scan_text(q.lower()) for q in rule.requires),), None)]
                 if "" in alts[0][1][0]:
                     alts = [(None, (), None)]
             elif branches is None:
@@ -283,6 +323,9 @@ class MarkerFinder:
             else:
                 alts = []
                 for k, g in enumerate(branches.gates):
+                    if (r, k) in on_hyper:
+                        alts.append((k, (), None))
+                        continue
                     sets = spaceless_literals(g.regex, common=common) or spaceless_short(g.regex)
                     alts.append((k, sets, None if sets else g.prefilter))
             raw.append((rule, alts))
@@ -306,7 +349,8 @@ class MarkerFinder:
         self._plan_quick: dict[str, list[tuple[int, int, int]]] = {"any": [], "customer": [], "agent": []}
         for r, (rule, steps) in enumerate(plan):
             for a, (_, need, _) in enumerate(steps):
-                self._plan_quick[rule.speaker].append((r, a, need))
+                if (r, a) not in on_hyper:
+                    self._plan_quick[rule.speaker].append((r, a, need))
         #: per speaker: (positive rules' filter, negative rules' filter), looked up in the same index
         self._indexed_filters = {
             who: (IndexedFilter(pos, index.group), IndexedFilter(neg, index.group))
@@ -626,21 +670,40 @@ class MarkerFinder:
         members: dict[str, list[int]] = {"any": list(range(len(turns)))}
         for who in ("customer", "agent"):
             members[who] = [k for k, t in enumerate(turns) if t[2] == who]
-        union: dict[str, int] = {}
-        for who, ks in members.items():
-            m = 0
-            for k in ks:
-                m |= masks[k]
-            union[who] = m
         # The alternatives that may run: the bits they need are in their speaker's turns.
         plan = self._regex_plan
         candidates: dict[int, list[int]] = {}
         for who, quick in self._plan_quick.items():
-            if members[who]:
-                whole = union[who]
+            if quick and members[who]:
+                whole = 0
+                for k in members[who]:
+                    whole |= masks[k]
                 for r, a, need in quick:
                     if whole & need == need:
                         candidates.setdefault(r, []).append(a)
+        # ... or Hyperscan says they may match in some turn of their speaker's.
+        scanned: dict[tuple[int, int], list[int]] = {}
+        for who, (scan, steps) in self._hyper.items():
+            ks = members[who]
+            if not ks:
+                continue
+            for i, found in scan.scan([texts[k] for k in ks]).items():
+                step = steps[i]
+                if step is None:
+                    continue
+                mine = [ks[p] for p in found]
+                got = scanned.get(step)
+                if got is None:
+                    scanned[step] = mine
+                    r, a = step
+                    alts = candidates.get(r)
+                    if alts is None:
+                        candidates[r] = [a]
+                    elif a not in alts:
+                        alts.append(a)
+                        alts.sort()
+                else:  # an "any" rule: found in both speakers' turns
+                    scanned[step] = sorted(got + mine)
         groups: dict[str, _Group] = {}
         for r in sorted(candidates):
             rule, alts = plan[r]
@@ -650,7 +713,9 @@ class MarkerFinder:
             found: set[int] = set()
             for a in candidates[r]:
                 k_alt, need, pre = alts[a]
-                mine = [k for k in ks if masks[k] & need == need] if need else ks
+                mine = scanned.get((r, a))
+                if mine is None:
+                    mine = [k for k in ks if masks[k] & need == need] if need else ks
                 if pre is not None:
                     mine = [k for k in mine if pre.search(texts[k])]
                 if mine:

@@ -4,11 +4,14 @@
 call for all turns, matches mapped back by offset) against ``turn_hits`` turn
 by turn (every regex on every turn, one Doc per turn), over a fixed synthetic
 corpus, the hand-written marker examples and awkward texts; and the literal
-gates (``effortnlp.gates``) against the regexes they guard.
+gates (``effortnlp.gates``) against the regexes they guard. The ``finder``
+here gates regexes by literals alone (``hyperscan=False``); the Hyperscan
+pass (``effortnlp.hyper``) is compared with it here and in ``test_hyper``.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -90,10 +93,32 @@ def _reference(finder: MarkerFinder, ticket: Ticket):
     return hits
 
 
+def _hyperscan_installed() -> bool:
+    from effortnlp import hyper
+
+    return hyper._hs is not None
+
+
+#: Both ways of gating the regex rules: literals alone, and the Hyperscan pass.
+PATHS = [False, pytest.param(True, marks=pytest.mark.skipif(not _hyperscan_installed(), reason="no hyperscan"))]
+
+
 @pytest.fixture(scope="module")
 def finder() -> MarkerFinder:
-    f = MarkerFinder(detectors=False)
-    return f
+    """The regex rules gated by literals alone (the path without Hyperscan)."""
+    return MarkerFinder(detectors=False, hyperscan=False)
+
+
+@pytest.fixture(scope="module")
+def hyper_finder() -> MarkerFinder:
+    if not _hyperscan_installed():
+        pytest.skip("no hyperscan")
+    return MarkerFinder(detectors=False, hyperscan=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _literal_finder() -> MarkerFinder:
+    return MarkerFinder(detectors=False, hyperscan=False)
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +126,9 @@ def tickets(tmp_path_factory) -> list[Ticket]:
     return _build_tickets(tmp_path_factory.mktemp("equivalence"))
 
 
-def test_rule_hits_equal_the_per_turn_path(finder, tickets):
+@pytest.mark.parametrize("which", ["finder", "hyper_finder"])
+def test_rule_hits_equal_the_per_turn_path(which, tickets, request):
+    finder = request.getfixturevalue(which)
     digest_fast, digest_ref = hashlib.sha256(), hashlib.sha256()
     n = 0
     for ticket in tickets:
@@ -171,10 +198,11 @@ def test_gate_text_refuses_case_folding_surprises():
             assert letter in ch.lower() or gate_text(ch) is None, (letter, hex(ord(ch)))
 
 
-def test_explicit_requires_key(tmp_path):
+@pytest.mark.parametrize("hyperscan", PATHS)
+def test_explicit_requires_key(tmp_path, hyperscan):
     rule = {"id": "wait.rx", "label": "WAIT", "regex": r"(?:a|b\w+)zz", "requires": ["ZZ"]}
     (tmp_path / "w.jsonl").write_text(json.dumps(rule) + "\n")
-    f = MarkerFinder(pattern_dir=tmp_path, detectors=False)
+    f = MarkerFinder(pattern_dir=tmp_path, detectors=False, hyperscan=hyperscan)
     f.turn_filters()
     assert [g.sets for _, g in f._regex_gates] == [(frozenset({"zz"}),)]
     ticket = Ticket(ticket_id="t", turns=(Turn("customer", "bzzz azz"), Turn("customer", "nothing")))
@@ -297,7 +325,8 @@ def test_join_separator_refuses(finder):
     assert join_separator(re.compile(r"a\s*")) == "\x00"
 
 
-def test_rule_hits_equal_per_turn_with_every_regex_path(tmp_path, tickets):
+@pytest.mark.parametrize("hyperscan", PATHS)
+def test_rule_hits_equal_per_turn_with_every_regex_path(tmp_path, tickets, hyperscan):
     """Custom regex rules for every path of ``_regex_spans`` (found by literal, joined, turn by turn; any speaker)."""
     rules = [
         {"id": "a.lit", "label": "WAIT", "regex": r"\b(?:on hold|waited)\s+(?:for\s+)?\w+", "speaker": "any"},
@@ -309,7 +338,7 @@ def test_rule_hits_equal_per_turn_with_every_regex_path(tmp_path, tickets):
         {"id": "x.not", "label": "NOT", "suppresses": ["FRUSTRATION"], "regex": r"(?-i:USA|UK)", "speaker": "any"},
     ]
     (tmp_path / "r.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rules))
-    f = MarkerFinder(pattern_dir=tmp_path, detectors=False)
+    f = MarkerFinder(pattern_dir=tmp_path, detectors=False, hyperscan=hyperscan)
     f.turn_filters()
     assert f._join_sep["a.caps"] == "\x00" and f._join_sep["a.notjoin"] is None
     extra = [Ticket(ticket_id="nul", turns=(Turn("customer", "ABC\x00DEF"), Turn("agent", "\x00\nBilling team\x00"),
@@ -727,7 +756,8 @@ def test_branch_subsets_find_what_the_whole_finds(pieces, text, icase):
         assert [m.span() for m in branches.regex(live).finditer(text)] == expected
 
 
-def test_rule_hits_equal_per_turn_with_branched_regexes(tmp_path, tickets):
+@pytest.mark.parametrize("hyperscan", PATHS)
+def test_rule_hits_equal_per_turn_with_branched_regexes(tmp_path, tickets, hyperscan):
     rules = [
         {"id": "b.wait", "label": "WAIT", "speaker": "customer",
          "regex": r"\bon hold\b[^.]{0,20}|\bwaited (?:for )?\d+ \w+|(?-i:[A-Z]{4,})|\bstill waiting"},
@@ -739,7 +769,7 @@ def test_rule_hits_equal_per_turn_with_branched_regexes(tmp_path, tickets):
         {"id": "b.not", "label": "NOT", "suppresses": ["WAIT"], "regex": r"\bhold music\b|\bqueue position\b"},
     ]
     (tmp_path / "r.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rules))
-    f = MarkerFinder(pattern_dir=tmp_path, detectors=False)
+    f = MarkerFinder(pattern_dir=tmp_path, detectors=False, hyperscan=hyperscan)
     f.turn_filters()
     assert set(f._branches) == {"b.wait", "b.any", "b.agent", "b.not"}  # "b.req" has a requires key: one piece
     extra = [Ticket(ticket_id="b", turns=(Turn("customer", "I was ON HOLD for ages, LISTENING to hold music"),
@@ -797,7 +827,7 @@ def _literal_fragments() -> list[str]:
 def test_literal_scan_never_skips_a_match_fuzzed(parts):
     """Text built from the patterns' own words, odd whitespace, case and apostrophes: a skip is never wrong."""
     text = "".join(parts)
-    _assert_scan_sound(MarkerFinder.shared(), [text, text.upper(), text.title()])
+    _assert_scan_sound(_literal_finder(), [text, text.upper(), text.title()])
 
 
 def test_literal_index_groups():
@@ -898,7 +928,8 @@ def test_lowered_twin_of_a_class():
     assert twin is not None and twin.pattern == r"[a-z]{2}\S+\b" and not twin.flags & re.IGNORECASE
 
 
-def test_custom_regex_rules_with_odd_literals(tmp_path, tickets):
+@pytest.mark.parametrize("hyperscan", PATHS)
+def test_custom_regex_rules_with_odd_literals(tmp_path, tickets, hyperscan):
     """A NUL, a curly apostrophe, spaces and capitals in a rule's literals: gated soundly, same hits."""
     rules = [
         {"id": "x.nul", "label": "WAIT", "regex": "on\x00hold"},
@@ -906,7 +937,7 @@ def test_custom_regex_rules_with_odd_literals(tmp_path, tickets):
         {"id": "x.req", "label": "TRANSFER", "regex": r"(?:\w+ ){2}Billing Team", "requires": ["Billing Team"]},
     ]
     (tmp_path / "r.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rules))
-    f = MarkerFinder(pattern_dir=tmp_path, detectors=False)
+    f = MarkerFinder(pattern_dir=tmp_path, detectors=False, hyperscan=hyperscan)
     texts = ["on\x00hold again", "I already  told you\u2019 twice", "put you to our billing  team",
              "please talk to the BILLING TEAM", "nothing here"]
     extra = [Ticket(ticket_id=f"o{i}", turns=(Turn("customer", t), Turn("agent", t))) for i, t in enumerate(texts)]
