@@ -400,6 +400,29 @@ def _slot_gates() -> tuple[tuple[Slot, Gate, Branches | None, tuple[Gate, ...]],
     return tuple(out)
 
 
+@functools.cache
+def _slot_scans():
+    """With Hyperscan (``effortnlp.hyper``): one scan for the customer turns, of every slot's "given"
+    pattern, and one for the agent turns, of every alternative ``_slot_gates`` gates the "asked"
+    patterns by; the (slot order, alternative) of each pattern of the second, and those of them on
+    the scan (the others keep their literal gates). ``None`` without Hyperscan. Built on first use.
+    """
+    from . import hyper
+
+    if not hyper.available():
+        return None
+    slots = _slot_gates()
+    asked = [(order, b, g.regex) for order, (_, _, _, gates) in enumerate(slots) for b, g in enumerate(gates)]
+    asked_scan = hyper.RegexScan([rx for _, _, rx in asked])
+    steps = [(order, b) for order, b, _ in asked]
+    return (
+        hyper.RegexScan([slot.given for slot, _, _, _ in slots]),
+        asked_scan,
+        steps,
+        frozenset(step for step, on in zip(steps, asked_scan.scanned, strict=True) if on),
+    )
+
+
 class _View:
     """One ticket's turns as the detectors read them, shared by all of them.
 
@@ -540,22 +563,37 @@ def _reasked(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerH
     runs on them; only for an agent turn that asks does the "given" pattern
     run, on the customer turns before it, the latest first, until one gives
     the slot. (The "given" patterns are the slow ones, and most of their gates
-    let through any text with a digit.)
+    let through any text with a digit.) With Hyperscan, one scan of the
+    customer turns and one of the agent turns (``_slot_scans``) say where
+    each pattern may match instead of the literal gates.
     """
     v = view if view is not None else _View(turns)
     customer, agent = v.customer, v.agent
     if not customer or not agent or agent[-1][0] < customer[0][0]:
         return []
-    c_parts = v.c_parts
     first = customer[0][0]
     found: list[tuple[int, int, MarkerHit]] = []  # (agent position, slot order, hit): sorted at the end
+    scans = _slot_scans()
+    given_at: dict[int, list[int]] = {}  # slot order -> customer positions where "given" may match
+    asked_at: dict[tuple[int, int], list[int]] = {}  # (slot order, alternative) -> agent positions
+    if scans is not None:
+        given_scan, asked_scan, asked_steps, asked_on = scans
+        given_at = given_scan.scan([text for _, text in customer])
+        for j, ks in asked_scan.scan([text for _, text in agent]).items():
+            asked_at[asked_steps[j]] = ks
     for order, (slot, given_gate, branches, asked_gates) in enumerate(_slot_gates()):
-        if not given_gate.possible(c_parts.low):
+        gives_at: set[int] | None = None  # from the scan; None: ask the literal gate
+        if scans is not None and given_scan.scanned[order]:
+            gives_at = set(given_at.get(order, ()))
+            if not gives_at:
+                continue
+        elif not given_gate.possible(v.c_parts.low):
             continue
         # agent position -> the alternatives of the "asked" pattern that may match there (ascending)
         picked: dict[int, list[int]] = {}
         for b, gate in enumerate(asked_gates):
-            for k in v.a_parts.possible(gate):
+            on_scan = scans is not None and (order, b) in asked_on
+            for k in asked_at.get((order, b), ()) if on_scan else v.a_parts.possible(gate):
                 picked.setdefault(k, []).append(b)
         asks: list[tuple[int, re.Match[str]]] = []
         for k in sorted(picked):
@@ -582,7 +620,8 @@ def _reasked(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerH
                 p -= 1
                 gives = False
             while p >= 0 and not gives:
-                gives = given_gate.possible(c_parts.part(p)) and slot.given.search(customer[p][1]) is not None
+                possible = p in gives_at if gives_at is not None else given_gate.possible(v.c_parts.part(p))
+                gives = possible and slot.given.search(customer[p][1]) is not None
                 if not gives:
                     p -= 1
             if p < 0:

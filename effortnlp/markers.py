@@ -200,6 +200,7 @@ class MarkerFinder:
     detectors: bool = True
     #: Gate the regex rules with one Hyperscan pass per ticket (``effortnlp.hyper``);
     #: ``None``: when the package is installed (and ``EFFORTNLP_HYPERSCAN`` is not 0).
+    #: (The detectors' slot patterns follow the package and the variable alone.)
     hyperscan: bool | None = None
     rules: list[Rule] = field(init=False)
 
@@ -257,6 +258,10 @@ class MarkerFinder:
             self.start_matcher.add("__start__", [Doc(self.nlp.vocab, words=list(p)) for p in sorted(phrases)])
         self._filters: dict[str, tuple[TurnFilter, TurnFilter]] | None = None
         self._build_regex_plan()
+        if self.detectors and self._hyper:
+            from .detectors import _slot_scans
+
+            _slot_scans()  # built now rather than on the first ticket
 
     def _build_regex_plan(self) -> None:
         """Each regex rule's gate as bitmasks of one ``LiteralIndex`` (see ``effortnlp.scan``).

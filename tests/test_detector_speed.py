@@ -405,6 +405,21 @@ def test_fuzzed_tickets(turns):
     assert d.ending(turns, []) == d.ending(turns, [], d._View(turns))
 
 
+@pytest.mark.parametrize("scans", ["hyperscan", "literal gates"])
+def test_reasked_equals_its_plain_loop_either_way(scans, tickets, monkeypatch):
+    """``_reasked`` gated by the Hyperscan scans (where installed) or by the literal gates alone."""
+    if scans == "hyperscan" and d._slot_scans() is None:
+        pytest.skip("no hyperscan")
+    if scans == "literal gates":
+        monkeypatch.setattr(d, "_slot_scans", lambda: None)
+    n = 0
+    for ticket in tickets:
+        want = _key(PLAIN["_reasked"](ticket.turns))
+        assert _key(d._reasked(ticket.turns)) == want, ticket.ticket_id
+        n += len(want)
+    assert n >= 3
+
+
 def test_reasked_cites_the_last_giving_turn_before_each_ask():
     """Several asks, giving turns between them: each ask cites the latest before it (slow "given" path)."""
     turns = (

@@ -228,14 +228,23 @@ def _bundled_regexes(f: MarkerFinder, who: str = "any") -> list[re.Pattern[str]]
 @functools.lru_cache(maxsize=1)
 def _bundled_scans() -> list[tuple[list[re.Pattern[str]], hyper.RegexScan]]:
     """Per speaker, the patterns and the scan of ``MarkerFinder``'s own."""
+    from effortnlp import detectors
+
     f = MarkerFinder(detectors=False, hyperscan=True)
-    return [(_bundled_regexes(f, who), f._hyper[who][0]) for who in ("customer", "agent")]
+    given_scan, asked_scan, _, _ = detectors._slot_scans()
+    given = [slot.given for slot, _, _, _ in detectors._slot_gates()]
+    asked = [g.regex for _, _, _, gates in detectors._slot_gates() for g in gates]
+    return [*((_bundled_regexes(f, who), f._hyper[who][0]) for who in ("customer", "agent")),
+            (given, given_scan), (asked, asked_scan)]
 
 
 def _rule_fragments() -> list[str]:
+    from effortnlp import detectors
+
     f = MarkerFinder.shared()
-    words = sorted({w for rx in _bundled_regexes(f) for w in re.findall(r"[a-z']{2,}", rx.pattern.lower())})
-    return words[::2]
+    patterns = [*_bundled_regexes(f), *(p for slot in detectors.SLOTS for p in (slot.given, slot.asked))]
+    words = sorted({w for rx in patterns for w in re.findall(r"[a-z']{2,}", rx.pattern.lower())})
+    return words[::2] + ["__email__", "__phone__", "a.b@c.de", "+1 (555) 010-0199", "#A12-345", "XXXXXXX", "1234"]
 
 
 @needs_hyperscan
@@ -261,7 +270,7 @@ def test_bundled_rules_are_all_on_the_scan_and_never_missed_on_the_corpus():
     texts += tse._hand_texts() + tse._fixture_texts()
     matched = 0
     for regexes, scan in _bundled_scans():
-        assert all(scan.scanned)  # no bundled rule needs the literal gates
+        assert all(scan.scanned)  # no bundled rule (nor slot pattern) needs the literal gates
         for start in range(0, len(texts), 40):
             matched += _assert_sound(regexes, texts[start : start + 40], scan)
     assert matched > 300
