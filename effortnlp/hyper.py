@@ -349,11 +349,20 @@ def named_characters(patterns: Sequence[re.Pattern[str]]) -> list[str]:
 
 
 def cache_dir() -> Path | None:
+    """Where compiled databases are kept (``None``: nowhere, compile every time)."""
     where = os.environ.get("EFFORTNLP_CACHE_DIR")
     if where:
         return Path(where)
-    base = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache" if Path.home() != Path("/") else None)
-    return Path(base) / "effortnlp" if base else None
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            home = Path.home()
+        except RuntimeError:  # no home directory
+            return None
+        if home == Path("/"):
+            return None
+        base = str(home / ".cache")
+    return Path(base) / "effortnlp"
 
 
 def _compile(expressions: list[bytes], ids: list[int]):
