@@ -231,11 +231,10 @@ def _bundled_scans() -> list[tuple[list[re.Pattern[str]], hyper.RegexScan]]:
     from effortnlp import detectors
 
     f = MarkerFinder(detectors=False, hyperscan=True)
-    given_scan, asked_scan, _, _ = detectors._slot_scans()
     given = [slot.given for slot, _, _, _ in detectors._slot_gates()]
     asked = [g.regex for _, _, _, gates in detectors._slot_gates() for g in gates]
     return [*((_bundled_regexes(f, who), f._hyper[who][0]) for who in ("customer", "agent")),
-            (given, given_scan), (asked, asked_scan)]
+            (given, hyper.RegexScan(given)), (asked, hyper.RegexScan(asked))]
 
 
 def _rule_fragments() -> list[str]:
