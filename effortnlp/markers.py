@@ -15,11 +15,12 @@ The rules are data (``effortnlp/patterns/*.jsonl``), one JSON object a line::
 - ``regex``: a Python regular expression (case-insensitive) searched in the
   raw turn text, for shapes tokens cannot express cheaply (``#brandsucks``
   hashtags, phone numbers, URLs). Keep these few and linear. Each runs only
-  on turns holding a string of each set every match must contain one of
-  (derived from the regex, see ``effortnlp.gates.spaceless_literals``, and
-  found for all rules at once by ``effortnlp.scan``); where that cannot be
-  derived, ``"requires": ["str", ...]`` lists strings (lower-case) one of
-  which every match holds.
+  on turns where one Hyperscan pass says it may match (``effortnlp.hyper``,
+  where the package is installed), else on turns holding a string of each
+  set every match must contain one of (derived from the regex, see
+  ``effortnlp.gates.spaceless_literals``, and found for all rules at once by
+  ``effortnlp.scan``); where that cannot be derived, ``"requires": ["str",
+  ...]`` lists strings (lower-case) one of which every match holds.
 - ``speaker``: ``customer``, ``agent`` or ``any`` (default): whose turns the
   rule applies to ("as I said" is repeat info from a customer, a recap from an
   agent).
@@ -598,9 +599,10 @@ class MarkerFinder:
         """The rule hits of every turn: what ``turn_hits`` gives turn by turn, faster.
 
         One scan of the ticket (``effortnlp.scan.LiteralIndex``) finds which
-        literals each turn holds: the regex rules' literal sets and the turn
-        filters' strings. A regex rule runs only on the turns holding a
-        string of each of its sets (``_regex_spans``); a turn is tokenized
+        literals each turn holds: the regex rules' literal sets (without
+        Hyperscan) and the turn filters' strings. A regex rule runs only on
+        the turns Hyperscan says it may match in, or that hold a string of
+        each of its sets (``_regex_spans``); a turn is tokenized
         only if its speaker's filter says a phrase or token pattern may
         match in it (or, when a positive regex hit is in the turn, that a
         negative rule may), and then matched with only the token patterns
@@ -655,16 +657,17 @@ class MarkerFinder:
     ) -> None:
         """Regex rule matches, appended to ``spans`` per turn in rule order.
 
-        The ticket's turns are scanned once for every literal of every gate
-        (``effortnlp.scan``); a rule (or, for a ``Branches`` rule, each of its
-        alternatives) then runs only on the turns of its speaker that hold a
-        string of each of its literal sets (and match its class prefilter,
-        for one without literals). If more than half the speaker's turns
-        pass and no match can cross a separator
-        (``effortnlp.gates.join_separator``), the rule searches the turns
-        joined into one text, matches mapped back by offset: one call
-        instead of many. A ``Branches`` rule searches with the pattern of
-        only the alternatives that passed somewhere in the ticket, which
+        Each speaker's turns are scanned once by Hyperscan (``_hyper``,
+        ``effortnlp.hyper``): a rule (or, for a ``Branches`` rule, each of
+        its alternatives) on that scan runs only on the turns it reports.
+        Any other runs only on the turns of its speaker that hold a string of
+        each of its literal sets (found by the scan of ``effortnlp.scan``)
+        and match its class prefilter, for one without literals. If more
+        than half the speaker's turns pass and no match can cross a
+        separator (``effortnlp.gates.join_separator``), the rule searches
+        the turns joined into one text, matches mapped back by offset: one
+        call instead of many. A ``Branches`` rule searches with the pattern
+        of only the alternatives that passed somewhere in the ticket, which
         finds what the whole pattern finds there.
         """
         texts = [t[1] for t in turns]
