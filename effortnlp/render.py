@@ -53,7 +53,9 @@ def explain_text(result: EffortResult, ticket: Ticket | None = None, *, width: i
             if h.detail.get("target"):
                 extra = f" → {h.detail['target']}"
             if "cited_turn" in h.detail:
-                extra += f" (already given in turn {h.detail['cited_turn']})"
+                # the agent asks again for what the customer gave; the customer says again what they said
+                said = "said before" if h.speaker == "customer" else "already given"
+                extra += f" ({said} in turn {h.detail['cited_turn']})"
             body = f"{where} {_quote(h.text)}{extra}"
             lines.extend(
                 textwrap.wrap(body, width=width, initial_indent=indent, subsequent_indent=indent + "  ")

@@ -115,6 +115,19 @@ def test_explain_text_quotes_evidence_with_turn_numbers(dump):
     assert all(len(line) <= 80 for line in result.output.splitlines())
 
 
+def test_explain_text_says_which_earlier_turn_a_repeat_cites(tmp_path):
+    ticket = {"ticket_id": "R1", "turns": [
+        {"speaker": "customer", "text": "My order number is A123456 and the parcel never arrived at my flat."},
+        {"speaker": "agent", "text": "Sorry about that. Could you give me your order number, please?"},
+        {"speaker": "customer", "text": "Again: the parcel for order A123456 never arrived at my flat, it is lost."},
+    ]}
+    path = tmp_path / "r.jsonl"
+    path.write_text(json.dumps(ticket) + "\n")
+    out = " ".join(run("explain", path, "--ticket", "R1", "--prior").output.split())
+    assert "[turn 1, agent] “order number” (already given in turn 0)" in out  # the agent asks again
+    assert "(said before in turn 0)" in out  # the customer says it again
+
+
 def test_explain_json_has_drivers_with_evidence(dump):
     result = run("explain", dump, "--ticket", "A1", "--format", "json", "--prior")
     data = json.loads(result.output)
