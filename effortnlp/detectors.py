@@ -523,8 +523,20 @@ def _hit(label: str, rule: str, turn: int, t: Turn, start: int, end: int, **deta
 
 def _agent_changes(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerHit]:
     v = view if view is not None else _View(turns)
-    # The agent turns that may hold an introduction ("this is", "i'm", ...): _INTRO runs on those only, once.
-    intro_at = {v.agent[k][0] for k in v.a_parts.possible(_gate(_INTRO))}
+    # An introduction is a hit only in a turn without an agent name after another agent turn (bots
+    # aside); where there is none, no introduction is looked for (what one would add to
+    # ``intro_names`` is then never read).
+    intro_at: set[int] = set()
+    seen = False
+    for i, _ in v.agent:
+        t = turns[i]
+        if t.is_bot:
+            continue
+        if seen and not (t.agent_name or "").strip():
+            # The agent turns that may hold an introduction ("this is", "i'm", ...): _INTRO runs on those only, once.
+            intro_at = {v.agent[k][0] for k in v.a_parts.possible(_gate(_INTRO))}
+            break
+        seen = True
     out: list[MarkerHit] = []
     last_name: str | None = None
     seen_agent = False
@@ -684,9 +696,22 @@ def _content(text: str) -> set[str]:
     return _content_of(_WORD.findall(text.lower()))
 
 
+#: word -> ``_content_word(word)``, for the words met so far (emptied when it grows past ``_CONTENT_MAX``):
+#: a plain dict read with ``map`` is the cheapest lookup per word.
+_CONTENT: dict[str, str | None] = {}
+_CONTENT_MAX = 1 << 16
+
+
 def _content_of(words: list[str]) -> set[str]:
     """The content words (stemmed) among ``_WORD`` tokens."""
-    out = set(map(_content_word, set(words)))
+    try:
+        out = set(map(_CONTENT.__getitem__, words))
+    except KeyError:  # a word not met before
+        if len(_CONTENT) > _CONTENT_MAX:
+            _CONTENT.clear()
+        new = {w: _content_word(w) for w in words}
+        _CONTENT.update(new)
+        out = set(new.values())
     out.discard(None)
     return out  # type: ignore[return-value]
 
@@ -741,7 +766,7 @@ def _repeated_messages(turns: tuple[Turn, ...], lookback: int = 8, view: _View |
     """The customer sends (nearly) the same message again (Jaccard >= 0.7, 6+ words)."""
     v = view if view is not None else _View(turns)
     out: list[MarkerHit] = []
-    recent: list[tuple[int, set[str]]] = []
+    recent: list[tuple[int, set[str], int]] = []  # (turn, its words, how many)
     for (i, text), tokens in zip(v.customer, v.c_words, strict=True):
         if len(tokens) < 6:  # fewer than six words even before numbers and repeats are dropped
             continue
@@ -751,13 +776,19 @@ def _repeated_messages(turns: tuple[Turn, ...], lookback: int = 8, view: _View |
             words.difference_update(numbers)
         if len(words) >= 6:
             n = len(words)
-            for j, prev in recent:
+            # |A & B| / |A | B| <= min(|A|, |B|) / max(|A|, |B|): below 0.7 (in integers, exactly) where
+            # the sizes differ too much, and then the quotient computed below is below 0.7 as well (it
+            # is a fraction of small integers other than 7/10, far more than a rounding error off it).
+            lo, hi = (7 * n + 9) // 10, 10 * n // 7
+            for j, prev, m in recent:
+                if m < lo or m > hi:
+                    continue
                 common = len(words & prev)
-                if common / (n + len(prev) - common) >= 0.7:  # |A & B| / |A | B|
+                if common / (n + m - common) >= 0.7:  # |A & B| / |A | B|
                     out.append(_hit("REPEAT_INFO", "repeated_message", i, turns[i], 0, min(len(text), 80),
                                     cited_turn=j, slot="message"))
                     break
-            recent.append((i, words))
+            recent.append((i, words, n))
             if len(recent) > lookback:
                 del recent[0]
     return out
@@ -846,14 +877,21 @@ def _restated(
                 del recent[:-lookback]
             continue
         # Only what was written before the agent's last reply is restated (not a message split in two).
+        if i in skip:  # compared with later turns, never hit itself
+            recent.append((i, words))
+            del recent[:-lookback]
+            continue
         replied = agent_at[bisect_left(agent_at, i) - 1] if agent_at and agent_at[0] < i else -1
+        need = share * len(words)
         best, cited = 0, -1
         for j, prev in recent:
-            if j < replied:
+            # A turn with fewer words than the hit needs shares too few: it decides nothing (the most
+            # shared, cited when a hit, is in a turn with at least that many).
+            if j < replied and len(prev) >= min_overlap and len(prev) >= need:
                 n = len(words & prev)
                 if n >= best:
                     best, cited = n, j
-        if i not in skip and best >= min_overlap and best >= share * len(words):
+        if best >= min_overlap and best >= need:
             common = words & dict(recent)[cited]
             sent = max(_SENTENCE.finditer(text[:5000] if own is None else own),
                        key=lambda m: len(_content(m.group(0)) & common))
@@ -945,13 +983,29 @@ def _already_done(turns: tuple[Turn, ...], view: _View | None = None) -> list[Ma
     agent_after = next((i for i, _ in v.agent if i > reported), None)
     if agent_after is None:
         return []
+    # Only the customer turns after ``agent_after`` are read: the gate locates its strings in that
+    # end of the joined text alone.
+    # customer positions from k0 on: the turns after it (an agent turn's index is no customer turn's)
+    k0 = bisect_left(customer, (agent_after,))
+    if k0 == len(customer):
+        return []
+    low = c_parts.low
+    if low is None:
+        after = [k for k in c_parts.possible(already_gate) if k >= k0]
+    else:
+        off = c_parts.starts[k0]
+        after = [
+            k0 + k
+            for k in already_gate.possible_parts(
+                low[off:], [p - off for p in c_parts.starts[k0:]], [p - off for p in c_parts.ends[k0:]]
+            )
+        ]
     out: list[MarkerHit] = []
-    for k in c_parts.possible(already_gate):
+    for k in after:
         i, text = customer[k]
-        if i > agent_after:
-            m = _ALREADY_DONE.search(text[:5000])
-            if m:
-                out.append(_hit("REPEAT_INFO", "already_done", i, turns[i], m.start(), m.end(), slot="tried"))
+        m = _ALREADY_DONE.search(text[:5000])
+        if m:
+            out.append(_hit("REPEAT_INFO", "already_done", i, turns[i], m.start(), m.end(), slot="tried"))
     return out
 
 
