@@ -590,8 +590,9 @@ def _reasked(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerH
     asked_at: dict[tuple[int, int], list[int]] = {}  # (slot order, alternative) -> agent positions
     if scans is not None:
         given_scan, asked_scan, asked_steps, asked_on = scans
-        given_at = given_scan.scan([text for _, text in customer])
-        for j, ks in asked_scan.scan([text for _, text in agent]).items():
+        # (the texts as the other detectors' _Parts hold them: built once for all)
+        given_at = given_scan.scan(v.c_parts.texts)
+        for j, ks in asked_scan.scan(v.a_parts.texts).items():
             asked_at[asked_steps[j]] = ks
     for order, (slot, given_gate, branches, asked_gates) in enumerate(_slot_gates()):
         gives_at: set[int] | None = None  # from the scan; None: ask the literal gate
