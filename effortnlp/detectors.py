@@ -1140,6 +1140,8 @@ def _acknowledges(text: str) -> bool:
 
 def _confirmed_fix(text: str) -> re.Match[str] | None:
     """A "that worked" in the text not negated just before ("still not fixed") nor contested after."""
+    if not _may(_FIXED, text):
+        return None
     for m in _FIXED.finditer(text):
         if _NEG_FIXED.search(text[: m.start()]):
             continue
@@ -1229,16 +1231,16 @@ def ending(turns: tuple[Turn, ...], rule_hits: list[MarkerHit], view: _View | No
             return Ending(True, "agent_confirms", i, m.start(), m.end())
     # 2b. The agent's closing reacts to a good outcome or to thanks, handing nothing on.
     for i in closing:
-        if _AGENT_PENDING.search(turns[i].text):
+        if _search(_AGENT_PENDING, turns[i].text):
             continue
         if any(not _courtesy_offer(turns[i].text, h) for h in handoffs.get(i, ())):
             continue
-        m = _AGENT_GLAD.search(turns[i].text)
+        m = _search(_AGENT_GLAD, turns[i].text)
         if m:
             return Ending(True, "agent_glad", i, m.start(), m.end())
     # 2d. The agent's last word says the message the customer asked about is fake.
     if closing and "?" not in turns[closing[-1]].text and not _transfers(handoffs.get(closing[-1])):
-        m = _FAKE.search(turns[closing[-1]].text)
+        m = _search(_FAKE, turns[closing[-1]].text)
         if m:
             return Ending(True, "agent_confirms_fake", closing[-1], m.start(), m.end())
     # 2c. The agent's last word is an explanation closed with "hope this helps".
@@ -1264,7 +1266,7 @@ def ending(turns: tuple[Turn, ...], rule_hits: list[MarkerHit], view: _View | No
     #    (or the word the customer thanked, when the agent then only signs off)
     last_a = closing[-1] if closing else prev_a
     for i in (last_a, prev_a if closing and prev_a is not None else None):
-        m = _AGENT_PENDING.search(turns[i].text) if i is not None else None
+        m = _search(_AGENT_PENDING, turns[i].text) if i is not None else None
         if m:
             return Ending(False, "pending", i, m.start(), m.end())
     # 5. A plain thanks that contests nothing.
