@@ -928,6 +928,15 @@ _TRY_Q = _rx(
 )
 
 
+@functools.cache
+def _request_gate() -> Gate:
+    """``_DATA_REQUEST``'s gate, locating its verbs ("send", "confirm", ...) in the joined agent turns
+    first: its other set, "the" or "your", is in nearly every turn. Built on first use."""
+    gate = _gate(_DATA_REQUEST)
+    verbs = [s for s in gate.sets if "the" not in s]
+    return gate.locating(verbs[0]) if verbs else gate
+
+
 def _ask_words(sentence: str) -> frozenset[str]:
     return frozenset(w for w in _content(sentence) if w not in _ASK_STOP)
 
@@ -1031,7 +1040,7 @@ def _reasked_own(
     # whose first 5,000 characters the literal gates of _DATA_REQUEST or _TRY_Q let
     # through (the others are skipped, as if read and found asking nothing).
     a_parts = v.a_parts
-    cands = sorted({*a_parts.possible_head(_gate(_DATA_REQUEST), 5000), *a_parts.possible_head(_gate(_TRY_Q), 5000)})
+    cands = sorted({*a_parts.possible_head(_request_gate(), 5000), *a_parts.possible_head(_gate(_TRY_Q), 5000)})
     if len(cands) < 2:
         return []  # a re-ask needs a request in an earlier agent turn
     c_index = [i for i, _ in v.customer]

@@ -270,6 +270,20 @@ class Gate:
                 out.append(k)
         return out
 
+    def locating(self, lits: frozenset[str]) -> Gate:
+        """The same gate, its ``possible_parts`` locating ``lits`` (one of its sets) first.
+
+        For a caller that knows the strongest set by length is common in its
+        texts ("the"): what any of the gates allows is the same.
+        """
+        if lits not in self.sets:
+            raise ValueError(f"not a set of {self!r}: {sorted(lits)}")
+        gate = Gate.__new__(Gate)
+        gate.regex, gate.sets, gate._tuples, gate.prefilter = self.regex, self.sets, self._tuples, self.prefilter
+        gate._strongest = tuple(sorted(lits))
+        gate._others = tuple(t for t in self._tuples if t != gate._strongest)
+        return gate
+
     def __repr__(self) -> str:
         return f"Gate({self.regex.pattern[:40]!r}, sets={[sorted(s) for s in self.sets]})"
 

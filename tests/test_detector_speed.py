@@ -333,6 +333,8 @@ def test_view_lists_equal_the_plain_comprehensions(tickets):
 
 def _slot_and_detector_gates() -> list[Gate]:
     gates = [d._gate(rx) for rx in (d._INTRO, d._DATA_REQUEST, d._TRY_Q, d._ALREADY_DONE, d._TRIED)]
+    gates.append(d._request_gate())  # _DATA_REQUEST's, locating its verbs first
+    assert d._request_gate()._strongest != d._gate(d._DATA_REQUEST)._strongest
     for _, given_gate, _, asked_gates in d._slot_gates():
         gates += [given_gate, *asked_gates]
     gates.append(Gate(re.compile(r"ab\ncd|xy")))  # a literal holding the joiner
