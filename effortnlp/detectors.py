@@ -587,13 +587,11 @@ def _reasked(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerH
     found: list[tuple[int, int, MarkerHit]] = []  # (agent position, slot order, hit): sorted at the end
     scans = _slot_scans()
     given_at: dict[int, list[int]] = {}  # slot order -> customer positions where "given" may match
-    asked_at: dict[tuple[int, int], list[int]] = {}  # (slot order, alternative) -> agent positions
+    asked_at: dict[tuple[int, int], list[int]] | None = None  # (slot order, alternative) -> agent positions
     if scans is not None:
         given_scan, asked_scan, asked_steps, asked_on = scans
         # (the texts as the other detectors' _Parts hold them: built once for all)
         given_at = given_scan.scan(v.c_parts.texts)
-        for j, ks in asked_scan.scan(v.a_parts.texts).items():
-            asked_at[asked_steps[j]] = ks
     for order, (slot, given_gate, branches, asked_gates) in enumerate(_slot_gates()):
         gives_at: set[int] | None = None  # from the scan; None: ask the literal gate
         if scans is not None and given_scan.scanned[order]:
@@ -602,6 +600,8 @@ def _reasked(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerH
                 continue
         elif not given_gate.possible(v.c_parts.low):
             continue
+        if scans is not None and asked_at is None:  # the agent turns are scanned once some slot was given
+            asked_at = {asked_steps[j]: ks for j, ks in asked_scan.scan(v.a_parts.texts).items()}
         # agent position -> the alternatives of the "asked" pattern that may match there (ascending)
         picked: dict[int, list[int]] = {}
         for b, gate in enumerate(asked_gates):
