@@ -430,6 +430,55 @@ def test_plain_nested_turns_equal_the_general_path(turns):
         assert [(t, t.meta) for t in fast] == [(t, t.meta) for t in slow]
 
 
+# Plain turns only (so the fast path is taken), with what varies inside a ticket: labels
+# known and unknown (one name in two spellings), bots flagged several ways, padded and
+# blank fields, fields present on some turns only.
+_LABELS = st.sampled_from(["customer", "Customer ", "agent", "Agent (Sam)", "Agent Kim", "bot", "System",
+                           "Sarah", " sarah", "Bob", "", "  ", None])
+_PADDED = st.one_of(st.none(), st.sampled_from(["", " ", "2024-01-01T10:00:00Z", " 10:32 ", "chat", "Ann",
+                                                 " Ann ", "\tx\n"]))
+_PLAIN_TURN = st.fixed_dictionaries(
+    {},
+    optional={"speaker": _LABELS, "text": st.one_of(st.none(), st.text(" ab!\n", max_size=5)),
+              "timestamp": _PADDED, "channel": _PADDED, "agent_name": _PADDED,
+              "is_bot": st.sampled_from([True, False, "true", "True", "yes", 1, 0, 1.0, None])})
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_PLAIN_TURN, max_size=12))
+def test_plain_nested_turns_equal_the_general_path_on_plain_turns(turns):
+    from effortnlp.io import readers
+
+    fast = readers._plain_nested_turns(turns)
+    assert fast is not None
+    slow = _slow_turns(turns)
+    assert [(t, t.meta, type(t)) for t in fast] == [(t, t.meta, type(t)) for t in slow]
+
+
+def test_plain_nested_turns_refuses_what_is_not_plain():
+    from effortnlp.io import readers
+
+    plain = {"speaker": "customer", "text": "hi"}
+    for odd in ({"speaker": "customer", "text": 5}, {"speaker": 3, "text": "hi"}, {"text": "hi", "timestamp": 1.5},
+                {"text": "hi", "channel": ["chat"]}, {"text": "hi", "agent_name": b"Ann"}, {"text": "hi", "meta": {}},
+                {"role": "agent", "text": "hi"}, {"speaker": "agent", "message": "hi"}, "Agent: hi", None):
+        assert readers._plain_nested_turns([plain, odd]) is None, odd
+    assert readers._plain_nested_turns([]) == ()
+
+
+def test_new_turn_builds_a_plain_turn():
+    from dataclasses import FrozenInstanceError
+
+    from effortnlp.schema import new_turn
+
+    args = ("agent", "hello", None, "chat", "Ann", False, "Agent", {"k": [1]})
+    fast, slow = new_turn(*args), Turn(*args)
+    assert type(fast) is Turn and fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
+    assert fast.meta is args[-1] and fast.to_dict() == slow.to_dict()
+    with pytest.raises(FrozenInstanceError):
+        fast.text = "changed"
+
+
 # -- cross-turn detectors ------------------------------------------------------------
 
 def _plain_reasked(turns):

@@ -61,10 +61,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
-from ..schema import Ticket, Turn
+from ..schema import Ticket, Turn, new_turn
 from .errors import ErrorHandler, InputError, RowError, raise_row_error
 from .records import (
     FILE_TYPES,
@@ -78,7 +79,7 @@ from .records import (
     stdin_source,
 )
 from .repeats import DEFAULT_WINDOW, RepeatIndex, parse_window
-from .speakers import parse_transcript, resolve_speakers
+from .speakers import Role, parse_transcript, resolve_speakers
 from .text import clean_id, clean_meta, clean_optional, clean_text, json_loads
 from .vendors import VENDOR_FORMATS
 from .vendors import detect as detect_vendor
@@ -508,6 +509,10 @@ def _nested_turn(turn: dict[str, Any]) -> dict[str, Any]:
 
 
 _PLAIN_TURN_KEYS = frozenset({"speaker", "text", "timestamp", "channel", "agent_name", "is_bot"})
+_JUST_DICT = {dict}
+_JUST_STR = {str}
+_JUST_NONE = {type(None)}
+_STR_OR_NONE = {str, type(None)}
 
 
 def _plain_nested_turns(turns_value: list[Any] | tuple[Any, ...]) -> tuple[Turn, ...] | None:
@@ -517,47 +522,73 @@ def _plain_nested_turns(turns_value: list[Any] | tuple[Any, ...]) -> tuple[Turn,
     ``channel`` and ``agent_name``, each a ``str`` or ``None``, and ``is_bot``.
     Then cleaning is stripping (``clean_optional``) or nothing
     (``clean_text``), there is no ``speaker_raw`` or meta, and no
-    intermediate dicts are needed.
+    intermediate dicts are needed. The checks and cleaning go a field at a
+    time over the whole ticket (``map``/``set``, which loop in C), roles are
+    resolved once per distinct label, and each turn is then only built.
     """
-    plain = _PLAIN_TURN_KEYS
-    rows: list[tuple[Any, ...]] = []
-    labels: list[str | None] = []
-    for turn in turns_value:
-        if turn.__class__ is not dict or not turn.keys() <= plain:
+    if not turns_value:
+        return ()
+    if set(map(type, turns_value)) != _JUST_DICT:
+        return None
+    keys = set().union(*turns_value)
+    if not keys <= _PLAIN_TURN_KEYS:
+        return None
+    n = len(turns_value)
+    get = dict.get
+    texts = list(map(get, turns_value, repeat("text")))
+    types = set(map(type, texts))
+    if types != _JUST_STR:
+        if not types <= _STR_OR_NONE:
             return None
-        get = turn.get
-        text = get("text")
-        if text is None:
-            text = ""
-        elif text.__class__ is not str:
+        texts = ["" if t is None else t for t in texts]
+    columns = []
+    for key in ("speaker", "timestamp", "channel", "agent_name"):
+        column = _stripped(list(map(get, turns_value, repeat(key)))) if key in keys else [None] * n
+        if column is None:
             return None
-        label, ts, channel, agent = get("speaker"), get("timestamp"), get("channel"), get("agent_name")
-        if label is not None:
-            if label.__class__ is not str:
-                return None
-            label = label.strip() or None
-        if ts is not None:
-            if ts.__class__ is not str:
-                return None
-            ts = ts.strip() or None
-        if channel is not None:
-            if channel.__class__ is not str:
-                return None
-            channel = channel.strip() or None
-        if agent is not None:
-            if agent.__class__ is not str:
-                return None
-            agent = agent.strip() or None
-        labels.append(label)
-        rows.append((label, text, ts, channel, agent, get("is_bot") in _TRUE))
-    out = []
-    for (label, text, ts, channel, agent, bot), role in zip(rows, resolve_speakers(labels), strict=True):
-        is_bot = role.is_bot or bot
-        speaker = "agent" if is_bot and role.speaker != "system" else role.speaker
-        if agent is None and speaker == "agent" and role.name:
-            agent = role.name
-        out.append(Turn(speaker, text, ts, channel, agent, is_bot, label, {}))
-    return tuple(out)
+        columns.append(column)
+    labels, stamps, channels, agents = columns
+    # One label has one role in a ticket, and the unknown label taken for the
+    # customer is the first to appear (``resolve_speakers``): so the distinct
+    # labels, in order of appearance, resolve to the roles the full list would.
+    distinct = list(dict.fromkeys(labels))
+    roles = zip(distinct, resolve_speakers(distinct), strict=True)
+    if "is_bot" in keys:
+        looks = {(label, bot): _look(role, bot) for label, role in roles for bot in (False, True)}
+        bots = map(_TRUE.__contains__, map(get, turns_value, repeat("is_bot")))
+        per_turn = list(map(looks.__getitem__, zip(labels, bots, strict=True)))
+    else:
+        plain_looks = {label: _look(role, False) for label, role in roles}
+        per_turn = list(map(plain_looks.__getitem__, labels))
+    make = new_turn
+    return tuple(
+        [
+            make(speaker, text, stamp, channel, name if agent is None else agent, is_bot, label, {})
+            for (speaker, is_bot, name), label, text, stamp, channel, agent in zip(
+                per_turn, labels, texts, stamps, channels, agents, strict=True
+            )
+        ]
+    )
+
+
+def _stripped(values: list[Any]) -> list[str | None] | None:
+    """``clean_optional`` of a field's ``str``/``None`` values; ``None`` if one is of another type."""
+    types = set(map(type, values))
+    if types == _JUST_STR:
+        out = list(map(str.strip, values))
+        return out if all(out) else [v or None for v in out]
+    if types <= _JUST_NONE:
+        return values
+    if types == _STR_OR_NONE:
+        return [None if v is None else v.strip() or None for v in values]
+    return None
+
+
+def _look(role: Role, bot: bool) -> tuple[str, bool, str | None]:
+    """A turn's ``speaker``, ``is_bot`` and default ``agent_name`` (``_make_turns``' rules)."""
+    is_bot = role.is_bot or bot
+    speaker = "agent" if is_bot and role.speaker != "system" else role.speaker
+    return speaker, is_bot, role.name if speaker == "agent" and role.name else None
 
 
 def _record_meta(record: dict[str, Any], id_key: str | None) -> dict[str, Any]:
