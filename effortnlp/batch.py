@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import gc
 import io
 import json
@@ -232,6 +233,11 @@ class _JsonlParser:
 
         self.decode = decode
         self.options = readers.ColumnOptions.from_kwargs(dict(spec.columns))
+        # With a repeat window the builders would look the file's repeat index up
+        # for every ticket (a stat and a path resolution each): ``parse`` looks it
+        # up once per chunk and builds with the window off.
+        self.build_options = dataclasses.replace(self.options, repeat_window=None)
+        self.warm_index = readers.warm_repeat_index
         self.builders = {
             "jsonl": readers._ticket_from_nested_record,
             "tickets": readers._ticket_from_transcript_row,
@@ -247,6 +253,8 @@ class _JsonlParser:
 
         src = _Src()
         build = self.builders[chunk.fmt]
+        options = self.build_options
+        index = self.warm_index(chunk.source, chunk.fmt, self.options)
         for lineno, raw in enumerate(chunk.lines, chunk.start):
             line = self.decode(raw)
             if lineno == 1:
@@ -268,7 +276,9 @@ class _JsonlParser:
                 yield lineno, None, None, [_row_error(src.name, lineno, reason)]
                 continue
             errors: list[Any] = []
-            ticket = build(src, lineno, ticket_id, id_key, obj, self.options, errors.append)
+            ticket = build(src, lineno, ticket_id, id_key, obj, options, errors.append)
+            if ticket is not None and index is not None:
+                ticket = index.attach(ticket)
             yield lineno, ticket_id, ticket, errors
 
     def ids(self, chunk: LinesChunk) -> Iterator[tuple[int, str]]:

@@ -479,6 +479,28 @@ def test_new_turn_builds_a_plain_turn():
         fast.text = "changed"
 
 
+def test_batch_raw_lines_link_repeat_contacts_as_read_tickets_does(tmp_path):
+    from effortnlp import batch
+    from effortnlp.io import readers
+
+    recs = list(generate_tickets(30, seed=8))
+    for i, r in enumerate(recs):  # the same requesters back within days, in shuffled order
+        r["customer_id"] = f"C{i % 4}"
+        r["created_at"] = f"2024-03-{1 + (i * 7) % 20:02d}T10:00:00Z"
+    lines = [json.dumps(r) for r in recs]
+    lines[3] = "{not json"
+    lines[5] = json.dumps({"ticket_id": "bad", "customer_id": "C1", "turns": [1]})
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    spec = batch.ScoreSpec(prior=True, columns=(("repeat_window", "7d"),), chunk_size=7)
+    plan = batch._LinesPlan(str(path), "jsonl", spec)
+    parsed = [(n, t) for chunk in plan.chunks() for n, _, t, _ in plan.parser.parse(chunk)]
+    tickets = [_ticket_key(t) for _, t in parsed if t is not None]
+    assert tickets == [_ticket_key(t) for t in readers.read_tickets(path, on_error=lambda e: None)]
+    assert sum("repeat_contacts" in t.meta for _, t in parsed if t is not None) > 10
+    assert [n for n, t in parsed if t is None] == [4, 6]
+
+
 # -- cross-turn detectors ------------------------------------------------------------
 
 def _plain_reasked(turns):
