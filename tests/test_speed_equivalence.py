@@ -466,6 +466,28 @@ def test_plain_nested_turns_refuses_what_is_not_plain():
     assert readers._plain_nested_turns([]) == ()
 
 
+_META_VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=4),
+                         st.lists(st.floats(allow_nan=True), max_size=2), st.binary(max_size=3), st.datetimes(),
+                         st.dates(), st.dictionaries(st.text(max_size=2), st.integers(), max_size=2))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.sampled_from(["ticket_id", "id", "turns", "meta", "channel", "ces", "x"]), _META_VALUES,
+                       max_size=6),
+       st.sampled_from(["ticket_id", "id", None]),
+       st.one_of(st.none(), st.integers(), st.dictionaries(st.sampled_from(["channel", "x", "ticket_id", "y"]),
+                                                           _META_VALUES, max_size=3)))
+def test_record_meta_equals_the_plain_code(record, id_key, inner):
+    from effortnlp.io import readers
+    from effortnlp.io.text import clean_meta
+
+    if inner is not None:
+        record["meta"] = inner
+    plain = dict(record["meta"]) if isinstance(record.get("meta"), dict) else {}
+    plain.update({k: clean_meta(v) for k, v in record.items() if k not in (id_key, "turns", "meta")})
+    assert repr(list(readers._record_meta(record, id_key).items())) == repr(list(plain.items()))
+
+
 def test_new_turn_builds_a_plain_turn():
     from dataclasses import FrozenInstanceError
 

@@ -591,10 +591,18 @@ def _look(role: Role, bot: bool) -> tuple[str, bool, str | None]:
     return speaker, is_bot, role.name if speaker == "agent" and role.name else None
 
 
+#: Value types ``clean_meta`` returns as they are (a float may be NaN, which it clears).
+_META_AS_IS = {str, int, bool, type(None), list, dict}
+
+
 def _record_meta(record: dict[str, Any], id_key: str | None) -> dict[str, Any]:
     """A nested record's ticket metadata: its ``meta`` object, then every other field but the id and turns."""
     meta = dict(record["meta"]) if isinstance(record.get("meta"), dict) else {}
-    meta.update({k: clean_meta(v) for k, v in record.items() if k not in (id_key, "turns", "meta")})
+    skip = (id_key, "turns", "meta")
+    if set(map(type, record.values())) <= _META_AS_IS:  # JSON without floats: nothing to clean
+        meta.update({k: v for k, v in record.items() if k not in skip})
+    else:
+        meta.update({k: clean_meta(v) for k, v in record.items() if k not in skip})
     return meta
 
 
@@ -670,12 +678,13 @@ def _index_ticket_from_nested_record(
     to the full builder.
     """
     turns_value = record.get("turns")
-    if turns_value.__class__ is not list or not all(t.__class__ is dict for t in turns_value):
+    if turns_value.__class__ is not list or (turns_value and set(map(type, turns_value)) != _JUST_DICT):
         return _ticket_from_nested_record(src, row, ticket_id, id_key, record, options, on_error)
     turns: tuple[Turn, ...] = ()
     if turns_value:
-        raw = _nested_turn(turns_value[0])
-        turns = (Turn("customer", "", raw.get("timestamp"), raw.get("channel")),)
+        first = turns_value[0]  # its timestamp and channel cleaned as ``_nested_turn`` does
+        stamp, channel = clean_optional(first.get("timestamp")), clean_optional(first.get("channel"))
+        turns = (Turn("customer", "", stamp, channel),)
     meta = _record_meta(record, id_key)
     return Ticket(ticket_id, turns, meta, f"{src.name}:{row}")
 

@@ -94,6 +94,10 @@ def norm_phone(value: Any) -> str | None:
     return ("+" if text.startswith("+") else "") + digits
 
 
+_UNIX_TIME = re.compile(r"\d{9,13}(\.\d+)?")
+_TZ_NO_COLON = re.compile(r"([+-]\d\d)(\d\d)$")
+
+
 def parse_time(value: Any) -> _dt.datetime | None:
     """A timestamp as an aware UTC datetime: ISO 8601, RFC 2822 (e-mail), Unix seconds/ms.
 
@@ -111,9 +115,9 @@ def parse_time(value: Any) -> _dt.datetime | None:
             return None
     else:
         text = str(value).strip()
-        if re.fullmatch(r"\d{9,13}(\.\d+)?", text):
+        if _UNIX_TIME.fullmatch(text):
             return parse_time(float(text))
-        iso = re.sub(r"([+-]\d\d)(\d\d)$", r"\1:\2", text.replace("Z", "+00:00"))
+        iso = _TZ_NO_COLON.sub(r"\1:\2", text.replace("Z", "+00:00"))
         try:
             dt = _dt.datetime.fromisoformat(iso)
         except ValueError:
