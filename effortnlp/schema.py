@@ -7,7 +7,7 @@ changing it behind the caller's back; ``to_dict`` builds plain JSON-ready dicts.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 #: Marker labels, in the order they appear as output columns.
@@ -90,13 +90,16 @@ def _new_turn(speaker, text, timestamp, channel, agent_name, is_bot, speaker_raw
 
 
 def _check_new_turn():
-    """``_new_turn`` when it builds exactly what ``Turn`` builds on this interpreter, else ``Turn``."""
+    """``_new_turn`` when it builds exactly what ``Turn`` builds on this interpreter, else ``Turn``
+    (a field added to ``Turn`` but not to ``_new_turn``, a layout the assignment refuses...)."""
     args = ("agent", "hi", "t", "chat", "Ann", True, "Agent", {"k": 1})
+    if tuple(f.name for f in fields(Turn)) != _new_turn.__code__.co_varnames[:8]:
+        return Turn
     try:
         t = _new_turn(*args)
-    except TypeError:  # __class__ assignment refused: layouts differ
+        same = type(t) is Turn and t == Turn(*args) and t.meta is args[-1]
+    except Exception:  # noqa: BLE001 -- any doubt: the plain constructor
         return Turn
-    same = type(t) is Turn and t == Turn(*args) and t.meta == args[-1]
     return _new_turn if same else Turn
 
 

@@ -489,10 +489,14 @@ def test_record_meta_equals_the_plain_code(record, id_key, inner):
 
 
 def test_new_turn_builds_a_plain_turn():
+    import platform
     from dataclasses import FrozenInstanceError
 
+    from effortnlp import schema
     from effortnlp.schema import new_turn
 
+    if platform.python_implementation() == "CPython":  # the fast one is in use, not the fallback
+        assert new_turn is schema._new_turn
     args = ("agent", "hello", None, "chat", "Ann", False, "Agent", {"k": [1]})
     fast, slow = new_turn(*args), Turn(*args)
     assert type(fast) is Turn and fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
