@@ -467,15 +467,15 @@ def _make_turns(raw_turns: list[dict[str, Any]]) -> tuple[Turn, ...]:
         if agent_name is None and speaker == "agent" and role.name:
             agent_name = role.name
         turns.append(
-            Turn(
-                speaker=speaker,
-                text=raw["text"],
-                timestamp=raw.get("timestamp"),
-                channel=raw.get("channel"),
-                agent_name=agent_name,
-                is_bot=is_bot,
-                speaker_raw=raw.get("speaker_raw", raw["label"]),
-                meta=raw.get("meta") or {},
+            new_turn(
+                speaker,
+                raw["text"],
+                raw.get("timestamp"),
+                raw.get("channel"),
+                agent_name,
+                is_bot,
+                raw.get("speaker_raw", raw["label"]),
+                raw.get("meta") or {},
             )
         )
     return tuple(turns)
