@@ -237,7 +237,6 @@ class _JsonlParser:
         # for every ticket (a stat and a path resolution each): ``parse`` looks it
         # up once per chunk and builds with the window off.
         self.build_options = dataclasses.replace(self.options, repeat_window=None)
-        self.warm_index = readers.warm_repeat_index
         self.builders = {
             "jsonl": readers._ticket_from_nested_record,
             "tickets": readers._ticket_from_transcript_row,
@@ -245,6 +244,7 @@ class _JsonlParser:
 
     def parse(self, chunk: LinesChunk):
         """Yield ``(line, ticket_id, ticket or None, errors)`` for every non-blank line."""
+        from .io.readers import warm_repeat_index
         from .io.text import json_loads
 
         class _Src:  # what the builders use of a Source
@@ -254,7 +254,7 @@ class _JsonlParser:
         src = _Src()
         build = self.builders[chunk.fmt]
         options = self.build_options
-        index = self.warm_index(chunk.source, chunk.fmt, self.options)
+        index = warm_repeat_index(chunk.source, chunk.fmt, self.options)
         for lineno, raw in enumerate(chunk.lines, chunk.start):
             line = self.decode(raw)
             if lineno == 1:
