@@ -35,7 +35,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from .gates import Branches, Gate, gate_text, split_branches
+from .gates import Branches, Gate, gate_text, split_branches, turns_holding
 from .schema import MarkerHit, Ticket, Turn
 
 # -- information slots -------------------------------------------------------
@@ -329,7 +329,7 @@ _QUESTION = _rx(
 class _Parts:
     """Texts joined by newlines and lower-cased once, for locating gate literals in them."""
 
-    __slots__ = ("ends", "low", "starts", "texts")
+    __slots__ = ("ends", "longest", "low", "starts", "texts")
 
     def __init__(self, texts: list[str]):
         self.texts = texts
@@ -341,6 +341,7 @@ class _Parts:
             pos += len(text)
             self.ends.append(pos)
             pos += 1
+        self.longest = max(map(len, texts), default=0)
         self.low = gate_text("\n".join(texts))
 
     def part(self, k: int) -> str | None:
@@ -361,6 +362,34 @@ class _Parts:
         return [
             k for k in self.possible(gate) if len(texts[k]) <= limit or gate.possible(gate_text(texts[k][:limit]))
         ]
+
+    def located(self, found: list[int], gate: Gate, limit: int | None = None, links: bool = False) -> list[int]:
+        """Positions (ascending) of the texts where a pattern may match in what is read of them: the
+        first ``limit`` characters (all, for ``None``), with links blanked if ``links`` (as
+        ``_reasked_own`` reads them). ``found``: where a scan of the whole texts says it may match;
+        ``gate``: the pattern's literal gate.
+
+        The scan speaks for a text that is read whole and as it is (no longer than ``limit``, and
+        holding no "http" when links are blanked): a match in what is read is a match in the text.
+        For the others the literal gate on the first ``limit`` characters decides, as it did before
+        there was a scan (a blanked link is a run of eight or more spaces, inside no literal of a match).
+        """
+        texts = self.texts
+        odd: list[int] = []
+        if limit is not None and self.longest > limit:
+            odd = [k for k, text in enumerate(texts) if len(text) > limit]
+        if links:
+            low = self.low
+            if low is None:
+                odd += [k for k, text in enumerate(texts) if "http" in text]
+            elif "http" in low:  # (also where it is "HTTP", which no link starts with: the gate decides there)
+                odd += turns_holding(low, self.starts, self.ends, ("http",))
+        if not odd:
+            return found
+        odd_set = set(odd)
+        keep = {k for k in found if k not in odd_set}
+        keep.update(k for k in odd_set if gate.possible(gate_text(texts[k][:limit] if limit is not None else texts[k])))
+        return sorted(keep)
 
     def possible(self, gate: Gate) -> list[int] | range:
         """Positions of the texts where ``gate`` allows a match, ascending."""
@@ -400,27 +429,42 @@ def _slot_gates() -> tuple[tuple[Slot, Gate, Branches | None, tuple[Gate, ...]],
     return tuple(out)
 
 
-@functools.cache
-def _slot_scans():
-    """With Hyperscan (``effortnlp.hyper``): one scan for the customer turns, of every slot's "given"
-    pattern, and one for the agent turns, of every alternative ``_slot_gates`` gates the "asked"
-    patterns by; the (slot order, alternative) of each pattern of the second, and those of them on
-    the scan (the others keep their literal gates). ``None`` without Hyperscan. Built on first use.
+class _Scans:
+    """One Hyperscan scan per speaker (``effortnlp.hyper``) of the patterns the detectors locate turns by.
+
+    The customer's: every slot's "given" pattern (its index is the slot's
+    order), then ``_C_SCANNED``; the agent's: every alternative
+    ``_slot_gates`` gates the "asked" patterns by (``steps[j]`` is the (slot
+    order, alternative) of pattern ``j``), then ``_A_SCANNED``. A pattern
+    Hyperscan cannot take keeps its literal gate (``on_scan`` leaves it out).
     """
+
+    __slots__ = ("agent", "asked_on", "customer", "on_scan", "steps")
+
+    def __init__(self, hyper) -> None:
+        slots = _slot_gates()
+        given = [slot.given for slot, _, _, _ in slots]
+        asked = [(order, b, g.regex) for order, (_, _, _, gates) in enumerate(slots) for b, g in enumerate(gates)]
+        self.steps = [(order, b) for order, b, _ in asked]
+        self.customer = hyper.RegexScan([*given, *_C_SCANNED])
+        self.agent = hyper.RegexScan([*(rx for _, _, rx in asked), *_A_SCANNED])
+        #: the (slot order, alternative) of the "asked" patterns on the scan
+        self.asked_on = frozenset(step for step, on in zip(self.steps, self.agent.scanned[: len(asked)], strict=True) if on)
+        #: (speaker, pattern) -> its index on that speaker's scan, for the detectors' own patterns on it
+        self.on_scan: dict[tuple[str, re.Pattern[str]], int] = {}
+        for side, scan, first, patterns in (("customer", self.customer, len(given), _C_SCANNED),
+                                            ("agent", self.agent, len(asked), _A_SCANNED)):
+            for j, rx in enumerate(patterns, first):
+                if scan.scanned[j]:
+                    self.on_scan[(side, rx)] = j
+
+
+@functools.cache
+def _slot_scans() -> _Scans | None:
+    """The detectors' Hyperscan scans (``_Scans``); ``None`` without Hyperscan. Built on first use."""
     from . import hyper
 
-    if not hyper.available():
-        return None
-    slots = _slot_gates()
-    asked = [(order, b, g.regex) for order, (_, _, _, gates) in enumerate(slots) for b, g in enumerate(gates)]
-    asked_scan = hyper.RegexScan([rx for _, _, rx in asked])
-    steps = [(order, b) for order, b, _ in asked]
-    return (
-        hyper.RegexScan([slot.given for slot, _, _, _ in slots]),
-        asked_scan,
-        steps,
-        frozenset(step for step, on in zip(steps, asked_scan.scanned, strict=True) if on),
-    )
+    return _Scans(hyper) if hyper.available() else None
 
 
 class _View:
@@ -432,7 +476,8 @@ class _View:
     """
 
     __slots__ = (
-        "_a_parts", "_c_content", "_c_parts", "_c_words", "agent", "customer", "spoken", "spoken_customer", "turns",
+        "_a_parts", "_a_scan", "_c_content", "_c_parts", "_c_scan", "_c_words", "agent", "customer", "spoken",
+        "spoken_customer", "turns",
     )
 
     def __init__(self, turns: tuple[Turn, ...]):
@@ -461,6 +506,8 @@ class _View:
         self._a_parts: _Parts | None = None
         self._c_words: list[list[str]] | None = None
         self._c_content: list[set[str]] | None = None
+        self._c_scan: dict[int, list[int]] | None = None
+        self._a_scan: dict[int, list[int]] | None = None
 
     @property
     def c_parts(self) -> _Parts:
@@ -473,6 +520,41 @@ class _View:
         if self._a_parts is None:
             self._a_parts = _Parts([text for _, text in self.agent])
         return self._a_parts
+
+    def c_scan(self, scans: _Scans) -> dict[int, list[int]]:
+        """The customer turns' scan (``_Scans.customer``): pattern index -> positions in ``customer``."""
+        if self._c_scan is None:
+            self._c_scan = scans.customer.scan(self.c_parts.texts)
+        return self._c_scan
+
+    def a_scan(self, scans: _Scans) -> dict[int, list[int]]:
+        """The agent turns' scan (``_Scans.agent``): pattern index -> positions in ``agent``."""
+        if self._a_scan is None:
+            self._a_scan = scans.agent.scan(self.a_parts.texts)
+        return self._a_scan
+
+    def c_may(self, regex: re.Pattern[str], limit: int | None = None) -> list[int]:
+        """Positions in ``customer`` (ascending) of the turns where ``regex`` may match in the first ``limit``
+        characters: from the scan where it is on it, else from its literal gate."""
+        scans = _slot_scans()
+        j = scans.on_scan.get(("customer", regex)) if scans is not None else None
+        if j is None:
+            gate = _gate(regex)
+            return self.c_parts.possible_head(gate, limit) if limit is not None else list(self.c_parts.possible(gate))
+        return self.c_parts.located(self.c_scan(scans).get(j, []), _gate(regex), limit)
+
+    def a_may(
+        self, regex: re.Pattern[str], limit: int | None = None, links: bool = False, gate: Gate | None = None
+    ) -> list[int]:
+        """Positions in ``agent`` (ascending) of the turns where ``regex`` may match in the first ``limit``
+        characters, with links blanked if ``links`` (``_Parts.located``): from the scan where it is on
+        it, else from its literal gate (``gate``, if given: the same gate locating other strings first)."""
+        gate = gate or _gate(regex)
+        scans = _slot_scans()
+        j = scans.on_scan.get(("agent", regex)) if scans is not None else None
+        if j is None:
+            return self.a_parts.possible_head(gate, limit) if limit is not None else list(self.a_parts.possible(gate))
+        return self.a_parts.located(self.a_scan(scans).get(j, []), gate, limit, links)
 
     @property
     def c_words(self) -> list[list[str]]:
@@ -589,23 +671,22 @@ def _reasked(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerH
     given_at: dict[int, list[int]] = {}  # slot order -> customer positions where "given" may match
     asked_at: dict[tuple[int, int], list[int]] | None = None  # (slot order, alternative) -> agent positions
     if scans is not None:
-        given_scan, asked_scan, asked_steps, asked_on = scans
-        # (the texts as the other detectors' _Parts hold them: built once for all)
-        given_at = given_scan.scan(v.c_parts.texts)
+        given_at = v.c_scan(scans)
     for order, (slot, given_gate, branches, asked_gates) in enumerate(_slot_gates()):
         gives_at: set[int] | None = None  # from the scan; None: ask the literal gate
-        if scans is not None and given_scan.scanned[order]:
+        if scans is not None and scans.customer.scanned[order]:
             gives_at = set(given_at.get(order, ()))
             if not gives_at:
                 continue
         elif not given_gate.possible(v.c_parts.low):
             continue
-        if scans is not None and asked_at is None:  # the agent turns are scanned once some slot was given
-            asked_at = {asked_steps[j]: ks for j, ks in asked_scan.scan(v.a_parts.texts).items()}
+        if scans is not None and asked_at is None:  # the agent turns are read once some slot was given
+            steps = scans.steps
+            asked_at = {steps[j]: ks for j, ks in v.a_scan(scans).items() if j < len(steps)}
         # agent position -> the alternatives of the "asked" pattern that may match there (ascending)
         picked: dict[int, list[int]] = {}
         for b, gate in enumerate(asked_gates):
-            on_scan = scans is not None and (order, b) in asked_on
+            on_scan = scans is not None and (order, b) in scans.asked_on
             for k in asked_at.get((order, b), ()) if on_scan else v.a_parts.possible(gate):
                 picked.setdefault(k, []).append(b)
         asks: list[tuple[int, re.Match[str]]] = []
@@ -648,14 +729,18 @@ def _reasked(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerH
 _WORD = re.compile(r"[a-z0-9']+")
 
 #: A question that checks something the customer may already have said.
-_CHECK_Q = _rx(
-    r"^\W*(?:\w+[,!]\s+)?(?:have you (?:already )?(?:tried|checked|done|restarted|reinstalled|updated|reset|cleared|"
+_CHECK_ASKS = (
+    r"(?:have you (?:already )?(?:tried|checked|done|restarted|reinstalled|updated|reset|cleared|"
     r"power cycled|rebooted|logged|signed|attempted|been able)|did you (?:try|check|restart|reinstall|update|reset|clear|"
     r"attempt)|were you able to|are you (?:using|on|streaming|trying|playing|connected|seeing|getting)|"
     r"is (?:it|this|the \w+) (?:happening|occurring|on|with|the)|does (?:it|this) happen|"
     r"(?:can|could) you (?:confirm|tell us|let us know) (?:if|whether|what|which|when)|"
     r"what (?:time|model|version|device|platform|browser|router|error|message)|which (?:model|version|device|platform|browser|app|station|store|flight|train))"
 )
+_CHECK_Q = _rx(r"^\W*(?:\w+[,!]\s+)?" + _CHECK_ASKS)
+#: What every ``_CHECK_Q`` match holds. Without anchor or ``\b`` it matches wherever a stretch of text
+#: does, whatever surrounds it: a question that ``_CHECK_Q`` matches lies in a turn where this does.
+_CHECK_BODY = _rx(_CHECK_ASKS)
 _SENT = re.compile(r"[^.!?\n]*\?")
 _SENT_END = re.compile(r"[.!?\n]")
 
@@ -728,12 +813,15 @@ def _reasked_content(turns: tuple[Turn, ...], min_overlap: int = 2, view: _View 
 
     Linear: one running map of content word -> last customer turn using it;
     each agent question is compared with it. The agent's check questions are
-    found first: most tickets have none, and then no customer turn needs its
-    content words (nor does any after the last question).
+    found first, in the turns where ``_CHECK_BODY`` may match: most tickets
+    have none, and then no customer turn needs its content words (nor does any
+    after the last question).
     """
     v = view if view is not None else _View(turns)
     questions: list[tuple[int, list[tuple[int, int, str]]]] = []  # (agent turn, its check questions)
-    for i, text in v.agent:
+    agent = v.agent
+    for k in v.a_may(_CHECK_BODY):  # the turns that may hold a check question
+        i, text = agent[k]
         if "?" in text:  # every _SENT match ends in "?"
             qs = [(a, b, q) for a, b, q in _questions(text[:5000]) if _CHECK_Q.search(q.strip())]
             if qs:
@@ -964,6 +1052,12 @@ _TRIED = _rx(
     r"|\b(?:has|have|had)\s+(?:already\s+)?been\s+(?:restarted|rebooted|reset|reinstalled|updated|cleared|power cycled|unplugged|checked)\b"
 )
 
+#: The detectors' own patterns on the Hyperscan scans (``_Scans``), besides the slots', for the customer
+#: turns and for the agent turns. (``_INTRO`` is searched in a turn's first 300 characters only, and seldom:
+#: it keeps its literal gate.)
+_C_SCANNED = (_TRIED, _ALREADY_DONE)
+_A_SCANNED = (_DATA_REQUEST, _TRY_Q, _CHECK_BODY)
+
 
 def _already_done(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerHit]:
     """The customer answers "already did that" to a suggestion about what they had already reported trying.
@@ -973,17 +1067,16 @@ def _already_done(turns: tuple[Turn, ...], view: _View | None = None) -> list[Ma
     answer to a fresh suggestion it is new information. So a customer turn
     saying it is a hit when an agent turn lies between it and the first
     customer turn that reported trying something. Linear, cheap tests first:
-    the literal gates locate the customer turns that may say either.
+    the scan (``_View.c_may``) locates the customer turns that may say either.
     """
     v = view if view is not None else _View(turns)
     customer = v.customer
-    c_parts = v.c_parts
-    already_gate = _gate(_ALREADY_DONE)
-    if not already_gate.possible(c_parts.low):
+    already = v.c_may(_ALREADY_DONE, 5000)
+    if not already:
         return []
     # The first customer turn that reports trying something, and the first agent turn after it.
     reported = None
-    for k in c_parts.possible(_gate(_TRIED)):
+    for k in v.c_may(_TRIED, 5000):
         i, text = customer[k]
         if _TRIED.search(text[:5000]):
             reported = i
@@ -993,23 +1086,9 @@ def _already_done(turns: tuple[Turn, ...], view: _View | None = None) -> list[Ma
     agent_after = next((i for i, _ in v.agent if i > reported), None)
     if agent_after is None:
         return []
-    # Only the customer turns after ``agent_after`` are read: the gate locates its strings in that
-    # end of the joined text alone.
     # customer positions from k0 on: the turns after it (an agent turn's index is no customer turn's)
     k0 = bisect_left(customer, (agent_after,))
-    if k0 == len(customer):
-        return []
-    low = c_parts.low
-    if low is None:
-        after = [k for k in c_parts.possible(already_gate) if k >= k0]
-    else:
-        off = c_parts.starts[k0]
-        after = [
-            k0 + k
-            for k in already_gate.possible_parts(
-                low[off:], [p - off for p in c_parts.starts[k0:]], [p - off for p in c_parts.ends[k0:]]
-            )
-        ]
+    after = already[bisect_left(already, k0) :]
     out: list[MarkerHit] = []
     for k in after:
         i, text = customer[k]
@@ -1036,11 +1115,10 @@ def _reasked_own(
     fixed-size window of earlier requests.
     """
     v = view if view is not None else _View(turns)
-    # The agent turns that may ask something this detector compares: exactly those
-    # whose first 5,000 characters the literal gates of _DATA_REQUEST or _TRY_Q let
-    # through (the others are skipped, as if read and found asking nothing).
-    a_parts = v.a_parts
-    cands = sorted({*a_parts.possible_head(_request_gate(), 5000), *a_parts.possible_head(_gate(_TRY_Q), 5000)})
+    # The agent turns that may ask something this detector compares: those where
+    # _DATA_REQUEST or _TRY_Q may match in the first 5,000 characters, links blanked
+    # (the others are skipped, as if read and found asking nothing).
+    cands = sorted({*v.a_may(_DATA_REQUEST, 5000, links=True, gate=_request_gate()), *v.a_may(_TRY_Q, 5000, links=True)})
     if len(cands) < 2:
         return []  # a re-ask needs a request in an earlier agent turn
     c_index = [i for i, _ in v.customer]
