@@ -560,8 +560,8 @@ class _View:
     def c_words(self) -> list[list[str]]:
         """The ``_WORD`` tokens of each customer turn's first 5,000 characters, lower-cased (as ``customer``)."""
         if self._c_words is None:
-            findall = _WORD.findall
-            self._c_words = [findall(text[:5000].lower()) for _, text in self.customer]
+            texts = self.c_parts.texts
+            self._c_words = _words_of([text[:5000] for text in texts] if self.c_parts.longest > 5000 else texts)
         return self._c_words
 
     @property
@@ -727,6 +727,26 @@ def _reasked(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerH
 
 
 _WORD = re.compile(r"[a-z0-9']+")
+#: For ``bytes.translate``: the bytes of ``_WORD``'s characters and "\x00" kept, every other byte a space.
+_WORD_BYTES = bytes(b if b == 0 or _WORD.fullmatch(chr(b)) else 32 for b in range(256))
+
+
+def _words_of(texts: list[str]) -> list[list[str]]:
+    """``[_WORD.findall(text.lower()) for text in texts]``, in one pass over the texts joined by "\x00".
+
+    ``_WORD``'s characters are ASCII, and every byte of a non-ASCII character's UTF-8 encoding is
+    0x80 or more: in the encoded lower-cased text its tokens are the runs of its characters' bytes,
+    which ``bytes.translate`` (all other bytes to spaces) and ``split`` find several times faster
+    than the regex (an unencodable lone surrogate becomes "?", no token byte either). Lower-casing
+    the joined texts lower-cases each. A text holding "\x00" has its own ``findall``.
+    """
+    if not texts:
+        return []
+    joined = "\x00".join(texts)
+    if joined.count("\x00") != len(texts) - 1:
+        return [_WORD.findall(text.lower()) for text in texts]
+    data = joined.lower().encode("utf-8", "replace").translate(_WORD_BYTES).decode("ascii")
+    return [part.split() for part in data.split("\x00")]
 
 #: A question that checks something the customer may already have said.
 _CHECK_ASKS = (

@@ -577,3 +577,15 @@ def test_may_holds_every_turn_a_pattern_matches_in(texts, limit):
 def test_check_q_is_its_body_after_an_opening():
     assert d._CHECK_Q.pattern == r"^\W*(?:\w+[,!]\s+)?" + d._CHECK_BODY.pattern
     assert d._CHECK_Q.flags == d._CHECK_BODY.flags
+
+
+WORDY = st.lists(st.one_of(st.text(max_size=6), st.sampled_from(
+    ["don't", "It\u2019s", "\u0130stanbul", "\u212a", "\u03a3\u0391\u03a3 ", "\x00", "\ud800", "\udfff", "12ab", "A'B", " \n\t"]
+)), max_size=12).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(WORDY, max_size=6))
+def test_words_of_equals_findall(texts):
+    """``_words_of``: the ``_WORD`` tokens of each lower-cased text, Unicode, lone surrogates and "\\x00" included."""
+    assert d._words_of(texts) == [d._WORD.findall(text.lower()) for text in texts]
