@@ -327,22 +327,56 @@ _QUESTION = _rx(
 # -- the ticket as the detectors read it ---------------------------------------
 
 class _Parts:
-    """Texts joined by newlines and lower-cased once, for locating gate literals in them."""
+    """Texts joined by newlines and lower-cased once, for locating gate literals in them.
 
-    __slots__ = ("ends", "longest", "low", "starts", "texts")
+    The joined texts (``joined``, ``low``) and where each one is in them (``starts``, ``ends``)
+    are built on first use: where the scans (``_Scans``) locate the patterns, most tickets need none.
+    """
+
+    __slots__ = ("_ends", "_joined", "_low", "_starts", "longest", "texts")
 
     def __init__(self, texts: list[str]):
         self.texts = texts
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-        pos = 0
-        for text in texts:
-            self.starts.append(pos)
-            pos += len(text)
-            self.ends.append(pos)
-            pos += 1
         self.longest = max(map(len, texts), default=0)
-        self.low = gate_text("\n".join(texts))
+        self._joined: str | None = None
+        self._low: str | None | bool = False  # False: not yet lower-cased (gate_text may give None)
+        self._starts: list[int] | None = None
+        self._ends: list[int] = []
+
+    @property
+    def joined(self) -> str:
+        """The texts joined by newlines."""
+        if self._joined is None:
+            self._joined = "\n".join(self.texts)
+        return self._joined
+
+    @property
+    def low(self) -> str | None:
+        """``gate_text`` of ``joined``."""
+        if self._low is False:
+            self._low = gate_text(self.joined)
+        return self._low  # type: ignore[return-value]
+
+    @property
+    def starts(self) -> list[int]:
+        """Where each text starts in ``joined`` (and in ``low``, where that is not ``None``)."""
+        if self._starts is None:
+            starts, ends = [], self._ends
+            pos = 0
+            for text in self.texts:
+                starts.append(pos)
+                pos += len(text)
+                ends.append(pos)
+                pos += 1
+            self._starts = starts
+        return self._starts
+
+    @property
+    def ends(self) -> list[int]:
+        """Where each text ends in ``joined``."""
+        if self._starts is None:
+            self.starts  # noqa: B018 - builds both
+        return self._ends
 
     def part(self, k: int) -> str | None:
         """The lower-cased text ``k`` as ``gate_text`` gives it (``None``: not to be gated)."""
@@ -378,12 +412,8 @@ class _Parts:
         odd: list[int] = []
         if limit is not None and self.longest > limit:
             odd = [k for k, text in enumerate(texts) if len(text) > limit]
-        if links:
-            low = self.low
-            if low is None:
-                odd += [k for k, text in enumerate(texts) if "http" in text]
-            elif "http" in low:  # (also where it is "HTTP", which no link starts with: the gate decides there)
-                odd += turns_holding(low, self.starts, self.ends, ("http",))
+        if links and "http" in self.joined:  # (``_URL`` is case-sensitive)
+            odd += turns_holding(self.joined, self.starts, self.ends, ("http",))
         if not odd:
             return found
         odd_set = set(odd)
