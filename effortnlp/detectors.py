@@ -469,7 +469,7 @@ class _Scans:
     Hyperscan cannot take keeps its literal gate (``on_scan`` leaves it out).
     """
 
-    __slots__ = ("agent", "asked_on", "customer", "on_scan", "steps")
+    __slots__ = ("agent", "asked_on", "customer", "off_given", "on_scan", "steps")
 
     def __init__(self, hyper) -> None:
         slots = _slot_gates()
@@ -477,6 +477,8 @@ class _Scans:
         asked = [(order, b, g.regex) for order, (_, _, _, gates) in enumerate(slots) for b, g in enumerate(gates)]
         self.steps = [(order, b) for order, b, _ in asked]
         self.customer = hyper.RegexScan([*given, *_C_SCANNED])
+        #: the orders of the slots whose "given" pattern is not on the scan
+        self.off_given = frozenset(order for order in range(len(given)) if not self.customer.scanned[order])
         self.agent = hyper.RegexScan([*(rx for _, _, rx in asked), *_A_SCANNED])
         #: the (slot order, alternative) of the "asked" patterns on the scan
         self.asked_on = frozenset(step for step, on in zip(self.steps, self.agent.scanned[: len(asked)], strict=True) if on)
@@ -518,20 +520,21 @@ class _View:
         #: indices of the customer and agent turns with some non-blank text (what ``ending`` reads)
         self.spoken: list[int] = []
         self.spoken_customer: list[int] = []  # ... of them, the customer's
+        add_customer, add_agent = self.customer.append, self.agent.append
+        add_spoken, add_spoken_customer = self.spoken.append, self.spoken_customer.append
         for i, t in enumerate(turns):
             speaker = t.speaker
             if speaker == "customer":
                 text = t.text or ""
-                self.customer.append((i, text))
+                add_customer((i, text))
+                if text and not text.isspace():  # the same as ``text.strip()`` being non-empty
+                    add_spoken(i)
+                    add_spoken_customer(i)
             elif speaker == "agent":
                 text = t.text or ""
-                self.agent.append((i, text))
-            else:
-                continue
-            if text and not text.isspace():  # the same as ``text.strip()`` being non-empty
-                self.spoken.append(i)
-                if speaker == "customer":
-                    self.spoken_customer.append(i)
+                add_agent((i, text))
+                if text and not text.isspace():
+                    add_spoken(i)
         self._c_parts: _Parts | None = None
         self._a_parts: _Parts | None = None
         self._c_words: list[list[str]] | None = None
@@ -635,6 +638,11 @@ def _hit(label: str, rule: str, turn: int, t: Turn, start: int, end: int, **deta
 
 def _agent_changes(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerHit]:
     v = view if view is not None else _View(turns)
+    # Where every agent turn (bots aside) carries one and the same name, none is a hit: no name
+    # differs from the last, and an introduction counts only in a turn without a name.
+    names = {turns[i].agent_name for i, _ in v.agent if not turns[i].is_bot}
+    if not names or (len(names) == 1 and (next(iter(names)) or "").strip()):
+        return []
     # An introduction is a hit only in a turn without an agent name after another agent turn (bots
     # aside); where there is none, no introduction is looked for (what one would add to
     # ``intro_names`` is then never read).
@@ -702,7 +710,11 @@ def _reasked(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerH
     asked_at: dict[tuple[int, int], list[int]] | None = None  # (slot order, alternative) -> agent positions
     if scans is not None:
         given_at = v.c_scan(scans)
-    for order, (slot, given_gate, branches, asked_gates) in enumerate(_slot_gates()):
+    slots = _slot_gates()
+    # the slots that may have been given: with the scan, those it found (and any not on it)
+    orders = range(len(slots)) if scans is None else sorted({*(o for o in given_at if o < len(slots)), *scans.off_given})
+    for order in orders:
+        slot, given_gate, branches, asked_gates = slots[order]
         gives_at: set[int] | None = None  # from the scan; None: ask the literal gate
         if scans is not None and scans.customer.scanned[order]:
             gives_at = set(given_at.get(order, ()))

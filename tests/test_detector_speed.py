@@ -440,7 +440,7 @@ TURN = st.builds(
     lambda speaker, parts, name, bot: Turn(speaker, " ".join(parts), agent_name=name, is_bot=bot),
     st.sampled_from(["customer", "agent", "agent", "customer", "system"]),
     st.lists(st.sampled_from(PHRASES), max_size=4),
-    st.sampled_from([None, None, "Ann", "ann", "Bob "]),
+    st.sampled_from([None, None, "Ann", "ann", "Bob ", " "]),
     st.sampled_from([False, False, False, True]),
 )
 
