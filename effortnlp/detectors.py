@@ -1019,9 +1019,19 @@ def _restated(
     out: list[MarkerHit] = []
     recent: list[tuple[int, set[str]]] = []
     contents = v.c_content
+    # The turns _own_text changes: none where no turn holds a character _all_own looks for (most
+    # chats), else those _all_own finds; their content words are read in one pass (_words_of).
+    texts = v.c_parts.texts
+    joined = v.c_parts.joined
+    owns: dict[int, tuple[str, set[str]]] = {}  # position -> (own text, its content words)
+    if "@" in joined or ">" in joined or ":" in joined or "www." in joined or "http" in joined or (
+        joined.count("\n") >= len(texts)  # (one between each two turns)
+    ):
+        odd = [k for k, text in enumerate(texts) if not _all_own(text)]
+        own_texts = [_own_text(texts[k]) for k in odd]
+        owns = dict(zip(odd, zip(own_texts, map(_content_of, _words_of(own_texts)), strict=True), strict=True))
     for k, (i, text) in enumerate(v.customer):
-        own = None if _all_own(text) else _own_text(text)
-        words = contents[k] if own is None else _content(own)
+        own, words = owns.get(k) or (None, contents[k])
         if len(words) < min_overlap:
             if words:
                 recent.append((i, words))

@@ -435,6 +435,8 @@ PHRASES = [
     "still not working", "no worries", "We've refunded the charge.", "we're looking into it", "glad to hear it!",
     "https://example.com/x?y=1", "the router keeps dropping", "r\u00e9initialis\u00e9", "\u0130", "", "   ", "?",
     "I restarted the router twice", "Have you tried restarting the router?", "Is the modem light flashing?",
+    "@brand the router keeps dropping", "Dear Jo,\nthe router keeps dropping", "\nKind regards,\nJo", "> quoted: reply",
+    "www.example.com", "at 10:30",
 ]
 TURN = st.builds(
     lambda speaker, parts, name, bot: Turn(speaker, " ".join(parts), agent_name=name, is_bot=bot),
