@@ -35,7 +35,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from .gates import Branches, Gate, gate_text, split_branches, turns_holding
+from .gates import Branches, Gate, gate_text, lowered_twin, split_branches, turns_holding
 from .schema import MarkerHit, Ticket, Turn
 
 # -- information slots -------------------------------------------------------
@@ -1267,47 +1267,93 @@ class Ending:
 
 
 # The ending's patterns are long alternations that ``re`` tries at every
-# position; their literal gates (``effortnlp.gates``: a few ``in`` tests on the
-# lower-cased text) rule most texts out far more cheaply, without changing
-# what is found.
+# position, folding case at each. Their lowered twins (``gates.lowered_twin``:
+# lower-cased, without ``IGNORECASE``) find the same spans in the lower-cased
+# text (``gate_text``) about three times faster; a text that ``gate_text``
+# cannot lower is read by the patterns themselves (``_reading``). A match found
+# so gives positions only (its text is the lower-cased one). Where a pattern
+# reads a whole agent turn (``_search``), its literal gate (a few ``in`` tests
+# on the lower-cased text) first rules most texts out.
+
+_TWINS: dict[re.Pattern[str], re.Pattern[str] | None] = {}
 
 
-def _may(regex: re.Pattern[str], text: str) -> bool:
-    """False only where ``regex``'s literal gate rules a match in ``text`` out."""
-    return _gate(regex).possible(gate_text(text))
+def _twin(regex: re.Pattern[str]) -> re.Pattern[str] | None:
+    twin = _TWINS.get(regex, regex)
+    if twin is regex:
+        twin = _TWINS[regex] = lowered_twin(regex)
+    return twin
 
 
 def _search(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
-    """``regex.search(text)``, skipped where its literal gate rules a match out."""
-    return regex.search(text) if _gate(regex).possible(gate_text(text)) else None
+    """``regex.search(text)`` (positions only), skipped where its literal gate rules a match out."""
+    low = gate_text(text)
+    if low is None:
+        return regex.search(text)
+    if not _gate(regex).possible(low):
+        return None
+    twin = _twin(regex)
+    return twin.search(low) if twin is not None else regex.search(text)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """The patterns the ending reads a customer's last words and an agent's report with."""
+
+    courtesy: re.Pattern[str]
+    thanks_first: re.Pattern[str]
+    strong_open: re.Pattern[str]
+    open: re.Pattern[str]
+    thanks: re.Pattern[str]
+    fixed: re.Pattern[str]
+    neg_fixed: re.Pattern[str]
+    still_open: re.Pattern[str]
+    agent_done: re.Pattern[str]
+    hoped: re.Pattern[str]
+
+
+@functools.cache
+def _readings() -> tuple[_Reading, _Reading | None]:
+    """The patterns as they are, and their lowered twins (``None`` if one has none). Built on first use."""
+    as_is = _Reading(_COURTESY, _THANKS_FIRST, _STRONG_OPEN, _OPEN, _THANKS, _FIXED, _NEG_FIXED, _STILL_OPEN,
+                     _AGENT_DONE, _HOPED)
+    twins = [_twin(regex) for regex in vars(as_is).values()]
+    return as_is, (_Reading(*twins) if all(twins) else None)  # type: ignore[arg-type]
+
+
+def _reading(text: str) -> tuple[str, _Reading]:
+    """``text`` lower-cased with the lowered twins, where ``gate_text`` allows it; else as it is with the patterns."""
+    as_is, lowered = _readings()
+    low = gate_text(text) if lowered is not None else None
+    return (text, as_is) if low is None else (low, lowered)
 
 
 def _contests(text: str) -> bool:
-    if _may(_COURTESY, text):
-        text = _COURTESY.sub(" ", text)
-    if _THANKS_FIRST.match(text):
+    text, r = _reading(text)
+    text = r.courtesy.sub(" ", text)
+    if r.thanks_first.match(text):
         # "Thanks so much! I'd never have found it" opens with thanks: only a
         # question or a plain "still broken" contests it, not any stray "not".
-        return bool(_search(_STRONG_OPEN, text))
-    return bool(_search(_OPEN, text))
+        return r.strong_open.search(text) is not None
+    return r.open.search(text) is not None
 
 
 def _acknowledges(text: str) -> bool:
     """A thanks, or a short "ok great" / thumbs-up."""
-    if _THANKS.search(text[-600:]):
+    tail, r = _reading(text[-600:])
+    if r.thanks.search(tail):
         return True
     words = [w for w in text.split() if not w.startswith(("@", "http"))]
     return len(words) <= _SHORT_ACK_WORDS and bool(_WEAK_ACK.search(" ".join(words)))
 
 
 def _confirmed_fix(text: str) -> re.Match[str] | None:
-    """A "that worked" in the text not negated just before ("still not fixed") nor contested after."""
-    if not _may(_FIXED, text):
-        return None
-    for m in _FIXED.finditer(text):
-        if _NEG_FIXED.search(text[: m.start()]):
+    """A "that worked" in the text not negated just before ("still not fixed") nor contested after (positions only)."""
+    text, r = _reading(text)
+    for m in r.fixed.finditer(text):
+        if r.neg_fixed.search(text[: m.start()]):
             continue
-        if _STILL_OPEN.search(_COURTESY.sub(" ", text[m.end() :])):
+        if r.still_open.search(r.courtesy.sub(" ", text[m.end() :])):
             continue
         return m
     return None
@@ -1318,10 +1364,12 @@ _HOPED = _rx(r"\b(?:hope|hoping|hopefully|if|once|when|until|as soon as|whether)
 
 
 def _agent_done(text: str) -> re.Match[str] | None:
-    for m in _AGENT_DONE.finditer(text):
-        if _STILL_OPEN.search(text[max(0, m.start() - 12) : m.start()]):
+    """A completed action the agent reports, not hoped for nor contested just before (positions only)."""
+    text, r = _reading(text)
+    for m in r.agent_done.finditer(text):
+        if r.still_open.search(text[max(0, m.start() - 12) : m.start()]):
             continue
-        if _HOPED.search(text[max(0, m.start() - 80) : m.start()]):
+        if r.hoped.search(text[max(0, m.start() - 80) : m.start()]):
             continue
         return m
     return None

@@ -341,13 +341,29 @@ def test_cross_turn_hits_equal_the_plain_loops(tickets, rule_hits, scans):
     assert total > 300
 
 
-def test_ending_equals_its_ungated_self(tickets, rule_hits, monkeypatch):
-    """The ending's gated patterns (and its shared turn lists) change nothing it decides."""
+def test_ending_equals_its_ungated_self(tickets, rule_hits, scans, monkeypatch):
+    """The ending's gated patterns, their lowered twins (and its shared turn lists) change nothing it decides."""
+    assert d._readings()[1] is not None  # every pattern _reading lowers has its twin
     fast = [d.ending(t.turns, h) for t, h in zip(tickets, rule_hits, strict=True)]
-    monkeypatch.setattr(d, "gate_text", lambda text: None)  # every gate then says "possible"
+    # every gate then says "possible", and every text is read as it is, with the patterns themselves
+    monkeypatch.setattr(d, "gate_text", lambda text: None)
     slow = [d.ending(t.turns, h) for t, h in zip(tickets, rule_hits, strict=True)]
     assert fast == slow
     assert len({e.rule for e in fast if e}) >= 5
+
+
+CASED_TURN = st.builds(lambda t, case: Turn(t.speaker, case(t.text), agent_name=t.agent_name, is_bot=t.is_bot),
+                       st.deferred(lambda: TURN), st.sampled_from([str, str.upper, str.title, str.swapcase]))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(CASED_TURN, max_size=10))
+def test_ending_equals_its_ungated_self_fuzzed(turns):
+    turns = tuple(turns)
+    fast = d.ending(turns, [])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(d, "gate_text", lambda text: None)
+        assert d.ending(turns, []) == fast
 
 
 def test_edge_turns_hold_a_request_only_a_blanked_link_makes():
