@@ -1199,6 +1199,9 @@ def _reasked_own(
     c_index = [i for i, _ in v.customer]
     out: list[MarkerHit] = []
     asks: list[tuple[int, frozenset[str], bool]] = []  # (agent turn, content words, a "have you tried" question)
+    as_is = (_TRY_Q, _DATA_REQUEST, _REQUEST_CUE)
+    twins = tuple(map(_twin, as_is))
+    lowered = twins if all(twins) else None  # (as ``_reading``: the lower-cased sentence, read by the twins)
     for k in cands:
         i, text = v.agent[k]
         if not text:
@@ -1211,11 +1214,14 @@ def _reasked_own(
             text = _URL.sub(_blank, text)  # same offsets, no sentence breaks inside links
         found = False
         new: list[tuple[int, frozenset[str], bool]] = []
+        low = gate_text(text) if lowered is not None else None
+        try_q, request, cue = as_is if low is None else lowered  # type: ignore[misc]
         for m in _ASK_SENT.finditer(text):
             sent = m.group(0)
-            q = _TRY_Q.search(sent) if "?" in sent else None
+            read = sent if low is None else low[m.start() : m.end()]
+            q = try_q.search(read) if "?" in sent else None
             check = q is not None
-            if not check and (not _DATA_REQUEST.search(sent) or not _REQUEST_CUE.search(sent)):
+            if not check and (not request.search(read) or not cue.search(read)):
                 continue
             words = _ask_words(sent[q.start() :] if q else sent)
             if len(words) < (1 if check else min_overlap):

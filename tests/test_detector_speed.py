@@ -464,7 +464,7 @@ TURN = st.builds(
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(TURN, max_size=12))
+@given(st.lists(CASED_TURN, max_size=12))
 def test_fuzzed_tickets(turns):
     turns = tuple(turns)
     for name, plain in PLAIN.items():
