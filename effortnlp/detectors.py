@@ -711,6 +711,9 @@ def _reasked(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerH
     if scans is not None:
         given_at = v.c_scan(scans)
     slots = _slot_gates()
+    cue_twins = (_twin(_ASK_CUE), _twin(_NOT_ASK))
+    if not all(cue_twins):
+        cue_twins = None
     # the slots that may have been given: with the scan, those it found (and any not on it)
     orders = range(len(slots)) if scans is None else sorted({*(o for o in given_at if o < len(slots)), *scans.off_given})
     for order in orders:
@@ -736,11 +739,20 @@ def _reasked(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerH
             i, text = agent[k]
             if i < first:
                 continue
-            m = (branches.regex(tuple(picked[k])) if branches else slot.asked).search(text)
+            # (as in the ending: lowered twins on the lower-cased text where there are, positions only)
+            asked = branches.regex(tuple(picked[k])) if branches else slot.asked
+            low = gate_text(text)
+            twin = _twin(asked) if low is not None else None
+            m = twin.search(low) if twin is not None else asked.search(text)  # type: ignore[arg-type]
             if not m:
                 continue
-            window = text[max(0, m.start() - 80) : m.end() + 80]
-            if not _ASK_CUE.search(window) or _NOT_ASK.search(window):
+            if low is not None and cue_twins is not None:
+                window = low[max(0, m.start() - 80) : m.end() + 80]
+                ask_cue, not_ask = cue_twins
+            else:
+                window = text[max(0, m.start() - 80) : m.end() + 80]
+                ask_cue, not_ask = _ASK_CUE, _NOT_ASK
+            if not ask_cue.search(window) or not_ask.search(window):
                 continue
             if slot.name in _NARROWING and slot.given.search(text[m.end() : m.end() + 40]):
                 continue  # "which model iPhone": asks to narrow down what was said, not for it again
@@ -757,7 +769,7 @@ def _reasked(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerH
                 gives = False
             while p >= 0 and not gives:
                 possible = p in gives_at if gives_at is not None else given_gate.possible(v.c_parts.part(p))
-                gives = possible and slot.given.search(customer[p][1]) is not None
+                gives = possible and _search_in(slot.given, customer[p][1]) is not None
                 if not gives:
                     p -= 1
             if p < 0:
@@ -1300,6 +1312,13 @@ def _search(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
         return None
     twin = _twin(regex)
     return twin.search(low) if twin is not None else regex.search(text)
+
+
+def _search_in(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """``regex.search(text)`` (positions only), as its lowered twin where there is one and ``gate_text`` allows."""
+    twin = _twin(regex)
+    low = gate_text(text) if twin is not None else None
+    return regex.search(text) if low is None else twin.search(low)  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True)
