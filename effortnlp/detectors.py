@@ -384,8 +384,8 @@ class _Parts:
             return gate_text(self.texts[k])
         return self.low[self.starts[k] : self.ends[k]]
 
-    def possible_head(self, gate: Gate, limit: int) -> list[int]:
-        """Positions ``k`` where ``gate.possible(gate_text(texts[k][:limit]))``, ascending.
+    def possible_head(self, gate: Gate, limit: int, start: int = 0) -> list[int]:
+        """Positions ``k >= start`` where ``gate.possible(gate_text(texts[k][:limit]))``, ascending.
 
         Exactly what a per-text gate on each text's first ``limit`` characters
         lets through (for a detector that also reads those texts otherwise than
@@ -394,7 +394,9 @@ class _Parts:
         """
         texts = self.texts
         return [
-            k for k in self.possible(gate) if len(texts[k]) <= limit or gate.possible(gate_text(texts[k][:limit]))
+            k
+            for k in self.possible(gate, start)
+            if len(texts[k]) <= limit or gate.possible(gate_text(texts[k][:limit]))
         ]
 
     def located(self, found: list[int], gate: Gate, limit: int | None = None, links: bool = False) -> list[int]:
@@ -421,13 +423,20 @@ class _Parts:
         keep.update(k for k in odd_set if gate.possible(gate_text(texts[k][:limit] if limit is not None else texts[k])))
         return sorted(keep)
 
-    def possible(self, gate: Gate) -> list[int] | range:
-        """Positions of the texts where ``gate`` allows a match, ascending."""
-        if self.low is None:
-            return [k for k, text in enumerate(self.texts) if gate.possible(gate_text(text))]
+    def possible(self, gate: Gate, start: int = 0) -> list[int] | range:
+        """Positions ``k >= start`` of the texts where ``gate`` allows a match, ascending."""
+        low = self.low
+        if low is None:
+            return [k for k in range(start, len(self.texts)) if gate.possible(gate_text(self.texts[k]))]
         # No ``gate.possible(self.low)`` first: locating the strongest set's strings already
         # scans the whole text for each of them once, and finds nothing where they are absent.
-        return gate.possible_parts(self.low, self.starts, self.ends)
+        if not start:
+            return gate.possible_parts(low, self.starts, self.ends)
+        if start >= len(self.texts):
+            return []
+        off = self.starts[start]  # (only the end of the joined text from there is searched)
+        starts, ends = [p - off for p in self.starts[start:]], [p - off for p in self.ends[start:]]
+        return [start + k for k in gate.possible_parts(low[off:], starts, ends)]
 
 
 _GATES: dict[re.Pattern[str], Gate] = {}
@@ -566,15 +575,16 @@ class _View:
             self._a_scan = scans.agent.scan(self.a_parts.texts)
         return self._a_scan
 
-    def c_may(self, regex: re.Pattern[str], limit: int | None = None) -> list[int]:
-        """Positions in ``customer`` (ascending) of the turns where ``regex`` may match in the first ``limit``
-        characters: from the scan where it is on it, else from its literal gate."""
+    def c_may(self, regex: re.Pattern[str], limit: int | None = None, start: int = 0) -> list[int]:
+        """Positions ``k >= start`` in ``customer`` (ascending) of the turns where ``regex`` may match in the
+        first ``limit`` characters: from the scan where it is on it, else from its literal gate."""
         scans = _slot_scans()
         j = scans.on_scan.get(("customer", regex)) if scans is not None else None
         if j is None:
-            gate = _gate(regex)
-            return self.c_parts.possible_head(gate, limit) if limit is not None else list(self.c_parts.possible(gate))
-        return self.c_parts.located(self.c_scan(scans).get(j, []), _gate(regex), limit)
+            gate, parts = _gate(regex), self.c_parts
+            return parts.possible_head(gate, limit, start) if limit is not None else list(parts.possible(gate, start))
+        found = self.c_parts.located(self.c_scan(scans).get(j, []), _gate(regex), limit)
+        return found[bisect_left(found, start) :] if start else found
 
     def a_may(
         self, regex: re.Pattern[str], limit: int | None = None, links: bool = False, gate: Gate | None = None
@@ -894,7 +904,9 @@ def _reasked_content(turns: tuple[Turn, ...], min_overlap: int = 2, view: _View 
     v = view if view is not None else _View(turns)
     questions: list[tuple[int, list[tuple[int, int, str]]]] = []  # (agent turn, its check questions)
     agent = v.agent
-    for k in v.a_may(_CHECK_BODY):  # the turns that may hold a check question
+    # the turns that may hold a check question: where the scan says _CHECK_BODY may match (without
+    # the scan, every turn: its "?" test below costs less than the literal gate)
+    for k in v.a_may(_CHECK_BODY) if _slot_scans() is not None else range(len(agent)):
         i, text = agent[k]
         if "?" in text:  # every _SENT match ends in "?"
             qs = [(a, b, q) for a, b, q in _questions(text[:5000]) if _CHECK_Q.search(q.strip())]
@@ -1157,8 +1169,10 @@ def _already_done(turns: tuple[Turn, ...], view: _View | None = None) -> list[Ma
     """
     v = view if view is not None else _View(turns)
     customer = v.customer
-    already = v.c_may(_ALREADY_DONE, 5000)
-    if not already:
+    if _slot_scans() is None:
+        if not _gate(_ALREADY_DONE).possible(v.c_parts.low):  # (without the scan, the cheapest test)
+            return []
+    elif not v.c_may(_ALREADY_DONE, 5000):
         return []
     # The first customer turn that reports trying something, and the first agent turn after it.
     reported = None
@@ -1174,7 +1188,7 @@ def _already_done(turns: tuple[Turn, ...], view: _View | None = None) -> list[Ma
         return []
     # customer positions from k0 on: the turns after it (an agent turn's index is no customer turn's)
     k0 = bisect_left(customer, (agent_after,))
-    after = already[bisect_left(already, k0) :]
+    after = v.c_may(_ALREADY_DONE, 5000, start=k0)
     out: list[MarkerHit] = []
     for k in after:
         i, text = customer[k]

@@ -411,6 +411,10 @@ def _check_parts(texts: list[str], gates: list[Gate]) -> None:
         assert list(parts.possible(gate)) == [k for k, x in enumerate(texts) if gate.possible(gate_text(x))]
         head = [k for k, x in enumerate(texts) if gate.possible(gate_text(x[:40]))]
         assert parts.possible_head(gate, 40) == head
+        for start in {1, len(texts) // 2, max(len(texts) - 1, 0), len(texts), len(texts) + 1}:
+            want = [k for k, x in enumerate(texts) if k >= start and gate.possible(gate_text(x))]
+            assert list(parts.possible(gate, start)) == want
+            assert parts.possible_head(gate, 40, start) == [k for k in head if k >= start]
         for k, x in enumerate(texts):
             low = parts.part(k)
             assert low is None or low == gate_text(x)
@@ -587,6 +591,8 @@ def test_may_holds_every_turn_a_pattern_matches_in(texts, limit):
             for rx in d._C_SCANNED:
                 got = v.c_may(rx, limit)
                 assert got == sorted(set(got))
+                for start in range(len(texts) + 1):
+                    assert v.c_may(rx, limit, start) == [k for k in got if k >= start]
                 assert {k for k, x in enumerate(texts) if rx.search(_read(x, limit, False))} <= set(got), (mode, rx)
             for rx in (*d._A_SCANNED, d._DATA_REQUEST):
                 for links in (False, True):
