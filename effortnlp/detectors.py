@@ -512,8 +512,10 @@ class _View:
     """One ticket's turns as the detectors read them, shared by all of them.
 
     The speaker lists come from one pass over the turns; the joined,
-    lower-cased texts (``_Parts``) and the customer turns' word lists are
-    built on first use, once.
+    lower-cased texts (``_Parts``), the customer turns' word lists and the
+    two Hyperscan scans (``_Scans``) are built on first use, once. A detector
+    asks ``c_may``/``a_may`` where a pattern may match: the scan tells where
+    it can, the literal gates elsewhere.
     """
 
     __slots__ = (
