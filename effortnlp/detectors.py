@@ -35,7 +35,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from .gates import Branches, Gate, gate_text, split_branches
+from .gates import Branches, Gate, gate_text, lowered_twin, split_branches, turns_holding
 from .schema import MarkerHit, Ticket, Turn
 
 # -- information slots -------------------------------------------------------
@@ -327,21 +327,56 @@ _QUESTION = _rx(
 # -- the ticket as the detectors read it ---------------------------------------
 
 class _Parts:
-    """Texts joined by newlines and lower-cased once, for locating gate literals in them."""
+    """Texts joined by newlines and lower-cased once, for locating gate literals in them.
 
-    __slots__ = ("ends", "low", "starts", "texts")
+    The joined texts (``joined``, ``low``) and where each one is in them (``starts``, ``ends``)
+    are built on first use: where the scans (``_Scans``) locate the patterns, most tickets need none.
+    """
+
+    __slots__ = ("_ends", "_joined", "_low", "_starts", "longest", "texts")
 
     def __init__(self, texts: list[str]):
         self.texts = texts
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-        pos = 0
-        for text in texts:
-            self.starts.append(pos)
-            pos += len(text)
-            self.ends.append(pos)
-            pos += 1
-        self.low = gate_text("\n".join(texts))
+        self.longest = max(map(len, texts), default=0)
+        self._joined: str | None = None
+        self._low: str | None | bool = False  # False: not yet lower-cased (gate_text may give None)
+        self._starts: list[int] | None = None
+        self._ends: list[int] = []
+
+    @property
+    def joined(self) -> str:
+        """The texts joined by newlines."""
+        if self._joined is None:
+            self._joined = "\n".join(self.texts)
+        return self._joined
+
+    @property
+    def low(self) -> str | None:
+        """``gate_text`` of ``joined``."""
+        if self._low is False:
+            self._low = gate_text(self.joined)
+        return self._low  # type: ignore[return-value]
+
+    @property
+    def starts(self) -> list[int]:
+        """Where each text starts in ``joined`` (and in ``low``, where that is not ``None``)."""
+        if self._starts is None:
+            starts, ends = [], self._ends
+            pos = 0
+            for text in self.texts:
+                starts.append(pos)
+                pos += len(text)
+                ends.append(pos)
+                pos += 1
+            self._starts = starts
+        return self._starts
+
+    @property
+    def ends(self) -> list[int]:
+        """Where each text ends in ``joined``."""
+        if self._starts is None:
+            self.starts  # noqa: B018 - builds both
+        return self._ends
 
     def part(self, k: int) -> str | None:
         """The lower-cased text ``k`` as ``gate_text`` gives it (``None``: not to be gated)."""
@@ -349,8 +384,8 @@ class _Parts:
             return gate_text(self.texts[k])
         return self.low[self.starts[k] : self.ends[k]]
 
-    def possible_head(self, gate: Gate, limit: int) -> list[int]:
-        """Positions ``k`` where ``gate.possible(gate_text(texts[k][:limit]))``, ascending.
+    def possible_head(self, gate: Gate, limit: int, start: int = 0) -> list[int]:
+        """Positions ``k >= start`` where ``gate.possible(gate_text(texts[k][:limit]))``, ascending.
 
         Exactly what a per-text gate on each text's first ``limit`` characters
         lets through (for a detector that also reads those texts otherwise than
@@ -359,16 +394,49 @@ class _Parts:
         """
         texts = self.texts
         return [
-            k for k in self.possible(gate) if len(texts[k]) <= limit or gate.possible(gate_text(texts[k][:limit]))
+            k
+            for k in self.possible(gate, start)
+            if len(texts[k]) <= limit or gate.possible(gate_text(texts[k][:limit]))
         ]
 
-    def possible(self, gate: Gate) -> list[int] | range:
-        """Positions of the texts where ``gate`` allows a match, ascending."""
-        if self.low is None:
-            return [k for k, text in enumerate(self.texts) if gate.possible(gate_text(text))]
+    def located(self, found: list[int], gate: Gate, limit: int | None = None, links: bool = False) -> list[int]:
+        """Positions (ascending) of the texts where a pattern may match in what is read of them: the
+        first ``limit`` characters (all, for ``None``), with links blanked if ``links`` (as
+        ``_reasked_own`` reads them). ``found``: where a scan of the whole texts says it may match;
+        ``gate``: the pattern's literal gate.
+
+        The scan speaks for a text that is read whole and as it is (no longer than ``limit``, and
+        holding no "http" when links are blanked): a match in what is read is a match in the text.
+        For the others the literal gate on the first ``limit`` characters decides, as it did before
+        there was a scan (a blanked link is a run of eight or more spaces, inside no literal of a match).
+        """
+        texts = self.texts
+        odd: list[int] = []
+        if limit is not None and self.longest > limit:
+            odd = [k for k, text in enumerate(texts) if len(text) > limit]
+        if links and "http" in self.joined:  # (``_URL`` is case-sensitive)
+            odd += turns_holding(self.joined, self.starts, self.ends, ("http",))
+        if not odd:
+            return found
+        odd_set = set(odd)
+        keep = {k for k in found if k not in odd_set}
+        keep.update(k for k in odd_set if gate.possible(gate_text(texts[k][:limit] if limit is not None else texts[k])))
+        return sorted(keep)
+
+    def possible(self, gate: Gate, start: int = 0) -> list[int] | range:
+        """Positions ``k >= start`` of the texts where ``gate`` allows a match, ascending."""
+        low = self.low
+        if low is None:
+            return [k for k in range(start, len(self.texts)) if gate.possible(gate_text(self.texts[k]))]
         # No ``gate.possible(self.low)`` first: locating the strongest set's strings already
         # scans the whole text for each of them once, and finds nothing where they are absent.
-        return gate.possible_parts(self.low, self.starts, self.ends)
+        if not start:
+            return gate.possible_parts(low, self.starts, self.ends)
+        if start >= len(self.texts):
+            return []
+        off = self.starts[start]  # (only the end of the joined text from there is searched)
+        starts, ends = [p - off for p in self.starts[start:]], [p - off for p in self.ends[start:]]
+        return [start + k for k in gate.possible_parts(low[off:], starts, ends)]
 
 
 _GATES: dict[re.Pattern[str], Gate] = {}
@@ -400,39 +468,59 @@ def _slot_gates() -> tuple[tuple[Slot, Gate, Branches | None, tuple[Gate, ...]],
     return tuple(out)
 
 
-@functools.cache
-def _slot_scans():
-    """With Hyperscan (``effortnlp.hyper``): one scan for the customer turns, of every slot's "given"
-    pattern, and one for the agent turns, of every alternative ``_slot_gates`` gates the "asked"
-    patterns by; the (slot order, alternative) of each pattern of the second, and those of them on
-    the scan (the others keep their literal gates). ``None`` without Hyperscan. Built on first use.
+class _Scans:
+    """One Hyperscan scan per speaker (``effortnlp.hyper``) of the patterns the detectors locate turns by.
+
+    The customer's: every slot's "given" pattern (its index is the slot's
+    order), then ``_C_SCANNED``; the agent's: every alternative
+    ``_slot_gates`` gates the "asked" patterns by (``steps[j]`` is the (slot
+    order, alternative) of pattern ``j``), then ``_A_SCANNED``. A pattern
+    Hyperscan cannot take keeps its literal gate (``on_scan`` leaves it out).
     """
+
+    __slots__ = ("agent", "asked_on", "customer", "off_given", "on_scan", "steps")
+
+    def __init__(self, hyper) -> None:
+        slots = _slot_gates()
+        given = [slot.given for slot, _, _, _ in slots]
+        asked = [(order, b, g.regex) for order, (_, _, _, gates) in enumerate(slots) for b, g in enumerate(gates)]
+        self.steps = [(order, b) for order, b, _ in asked]
+        self.customer = hyper.RegexScan([*given, *_C_SCANNED])
+        #: the orders of the slots whose "given" pattern is not on the scan
+        self.off_given = frozenset(order for order in range(len(given)) if not self.customer.scanned[order])
+        self.agent = hyper.RegexScan([*(rx for _, _, rx in asked), *_A_SCANNED])
+        #: the (slot order, alternative) of the "asked" patterns on the scan
+        self.asked_on = frozenset(step for step, on in zip(self.steps, self.agent.scanned[: len(asked)], strict=True) if on)
+        #: (speaker, pattern) -> its index on that speaker's scan, for the detectors' own patterns on it
+        self.on_scan: dict[tuple[str, re.Pattern[str]], int] = {}
+        for side, scan, first, patterns in (("customer", self.customer, len(given), _C_SCANNED),
+                                            ("agent", self.agent, len(asked), _A_SCANNED)):
+            for j, rx in enumerate(patterns, first):
+                if scan.scanned[j]:
+                    self.on_scan[(side, rx)] = j
+
+
+@functools.cache
+def _slot_scans() -> _Scans | None:
+    """The detectors' Hyperscan scans (``_Scans``); ``None`` without Hyperscan. Built on first use."""
     from . import hyper
 
-    if not hyper.available():
-        return None
-    slots = _slot_gates()
-    asked = [(order, b, g.regex) for order, (_, _, _, gates) in enumerate(slots) for b, g in enumerate(gates)]
-    asked_scan = hyper.RegexScan([rx for _, _, rx in asked])
-    steps = [(order, b) for order, b, _ in asked]
-    return (
-        hyper.RegexScan([slot.given for slot, _, _, _ in slots]),
-        asked_scan,
-        steps,
-        frozenset(step for step, on in zip(steps, asked_scan.scanned, strict=True) if on),
-    )
+    return _Scans(hyper) if hyper.available() else None
 
 
 class _View:
     """One ticket's turns as the detectors read them, shared by all of them.
 
     The speaker lists come from one pass over the turns; the joined,
-    lower-cased texts (``_Parts``) and the customer turns' word lists are
-    built on first use, once.
+    lower-cased texts (``_Parts``), the customer turns' word lists and the
+    two Hyperscan scans (``_Scans``) are built on first use, once. A detector
+    asks ``c_may``/``a_may`` where a pattern may match: the scan tells where
+    it can, the literal gates elsewhere.
     """
 
     __slots__ = (
-        "_a_parts", "_c_content", "_c_parts", "_c_words", "agent", "customer", "spoken", "spoken_customer", "turns",
+        "_a_parts", "_a_scan", "_c_content", "_c_parts", "_c_scan", "_c_words", "agent", "customer", "spoken",
+        "spoken_customer", "turns",
     )
 
     def __init__(self, turns: tuple[Turn, ...]):
@@ -443,24 +531,27 @@ class _View:
         #: indices of the customer and agent turns with some non-blank text (what ``ending`` reads)
         self.spoken: list[int] = []
         self.spoken_customer: list[int] = []  # ... of them, the customer's
+        add_customer, add_agent = self.customer.append, self.agent.append
+        add_spoken, add_spoken_customer = self.spoken.append, self.spoken_customer.append
         for i, t in enumerate(turns):
             speaker = t.speaker
             if speaker == "customer":
                 text = t.text or ""
-                self.customer.append((i, text))
+                add_customer((i, text))
+                if text and not text.isspace():  # the same as ``text.strip()`` being non-empty
+                    add_spoken(i)
+                    add_spoken_customer(i)
             elif speaker == "agent":
                 text = t.text or ""
-                self.agent.append((i, text))
-            else:
-                continue
-            if text and not text.isspace():  # the same as ``text.strip()`` being non-empty
-                self.spoken.append(i)
-                if speaker == "customer":
-                    self.spoken_customer.append(i)
+                add_agent((i, text))
+                if text and not text.isspace():
+                    add_spoken(i)
         self._c_parts: _Parts | None = None
         self._a_parts: _Parts | None = None
         self._c_words: list[list[str]] | None = None
         self._c_content: list[set[str]] | None = None
+        self._c_scan: dict[int, list[int]] | None = None
+        self._a_scan: dict[int, list[int]] | None = None
 
     @property
     def c_parts(self) -> _Parts:
@@ -474,12 +565,48 @@ class _View:
             self._a_parts = _Parts([text for _, text in self.agent])
         return self._a_parts
 
+    def c_scan(self, scans: _Scans) -> dict[int, list[int]]:
+        """The customer turns' scan (``_Scans.customer``): pattern index -> positions in ``customer``."""
+        if self._c_scan is None:
+            self._c_scan = scans.customer.scan(self.c_parts.texts)
+        return self._c_scan
+
+    def a_scan(self, scans: _Scans) -> dict[int, list[int]]:
+        """The agent turns' scan (``_Scans.agent``): pattern index -> positions in ``agent``."""
+        if self._a_scan is None:
+            self._a_scan = scans.agent.scan(self.a_parts.texts)
+        return self._a_scan
+
+    def c_may(self, regex: re.Pattern[str], limit: int | None = None, start: int = 0) -> list[int]:
+        """Positions ``k >= start`` in ``customer`` (ascending) of the turns where ``regex`` may match in the
+        first ``limit`` characters: from the scan where it is on it, else from its literal gate."""
+        scans = _slot_scans()
+        j = scans.on_scan.get(("customer", regex)) if scans is not None else None
+        if j is None:
+            gate, parts = _gate(regex), self.c_parts
+            return parts.possible_head(gate, limit, start) if limit is not None else list(parts.possible(gate, start))
+        found = self.c_parts.located(self.c_scan(scans).get(j, []), _gate(regex), limit)
+        return found[bisect_left(found, start) :] if start else found
+
+    def a_may(
+        self, regex: re.Pattern[str], limit: int | None = None, links: bool = False, gate: Gate | None = None
+    ) -> list[int]:
+        """Positions in ``agent`` (ascending) of the turns where ``regex`` may match in the first ``limit``
+        characters, with links blanked if ``links`` (``_Parts.located``): from the scan where it is on
+        it, else from its literal gate (``gate``, if given: the same gate locating other strings first)."""
+        gate = gate or _gate(regex)
+        scans = _slot_scans()
+        j = scans.on_scan.get(("agent", regex)) if scans is not None else None
+        if j is None:
+            return self.a_parts.possible_head(gate, limit) if limit is not None else list(self.a_parts.possible(gate))
+        return self.a_parts.located(self.a_scan(scans).get(j, []), gate, limit, links)
+
     @property
     def c_words(self) -> list[list[str]]:
         """The ``_WORD`` tokens of each customer turn's first 5,000 characters, lower-cased (as ``customer``)."""
         if self._c_words is None:
-            findall = _WORD.findall
-            self._c_words = [findall(text[:5000].lower()) for _, text in self.customer]
+            texts = self.c_parts.texts
+            self._c_words = _words_of([text[:5000] for text in texts] if self.c_parts.longest > 5000 else texts)
         return self._c_words
 
     @property
@@ -523,6 +650,11 @@ def _hit(label: str, rule: str, turn: int, t: Turn, start: int, end: int, **deta
 
 def _agent_changes(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerHit]:
     v = view if view is not None else _View(turns)
+    # Where every agent turn (bots aside) carries one and the same name, none is a hit: no name
+    # differs from the last, and an introduction counts only in a turn without a name.
+    names = {turns[i].agent_name for i, _ in v.agent if not turns[i].is_bot}
+    if not names or (len(names) == 1 and (next(iter(names)) or "").strip()):
+        return []
     # An introduction is a hit only in a turn without an agent name after another agent turn (bots
     # aside); where there is none, no introduction is looked for (what one would add to
     # ``intro_names`` is then never read).
@@ -589,23 +721,29 @@ def _reasked(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerH
     given_at: dict[int, list[int]] = {}  # slot order -> customer positions where "given" may match
     asked_at: dict[tuple[int, int], list[int]] | None = None  # (slot order, alternative) -> agent positions
     if scans is not None:
-        given_scan, asked_scan, asked_steps, asked_on = scans
-        # (the texts as the other detectors' _Parts hold them: built once for all)
-        given_at = given_scan.scan(v.c_parts.texts)
-    for order, (slot, given_gate, branches, asked_gates) in enumerate(_slot_gates()):
+        given_at = v.c_scan(scans)
+    slots = _slot_gates()
+    cue_twins = (_twin(_ASK_CUE), _twin(_NOT_ASK))
+    if not all(cue_twins):
+        cue_twins = None
+    # the slots that may have been given: with the scan, those it found (and any not on it)
+    orders = range(len(slots)) if scans is None else sorted({*(o for o in given_at if o < len(slots)), *scans.off_given})
+    for order in orders:
+        slot, given_gate, branches, asked_gates = slots[order]
         gives_at: set[int] | None = None  # from the scan; None: ask the literal gate
-        if scans is not None and given_scan.scanned[order]:
+        if scans is not None and scans.customer.scanned[order]:
             gives_at = set(given_at.get(order, ()))
             if not gives_at:
                 continue
         elif not given_gate.possible(v.c_parts.low):
             continue
-        if scans is not None and asked_at is None:  # the agent turns are scanned once some slot was given
-            asked_at = {asked_steps[j]: ks for j, ks in asked_scan.scan(v.a_parts.texts).items()}
+        if scans is not None and asked_at is None:  # the agent turns are read once some slot was given
+            steps = scans.steps
+            asked_at = {steps[j]: ks for j, ks in v.a_scan(scans).items() if j < len(steps)}
         # agent position -> the alternatives of the "asked" pattern that may match there (ascending)
         picked: dict[int, list[int]] = {}
         for b, gate in enumerate(asked_gates):
-            on_scan = scans is not None and (order, b) in asked_on
+            on_scan = scans is not None and (order, b) in scans.asked_on
             for k in asked_at.get((order, b), ()) if on_scan else v.a_parts.possible(gate):
                 picked.setdefault(k, []).append(b)
         asks: list[tuple[int, re.Match[str]]] = []
@@ -613,11 +751,20 @@ def _reasked(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerH
             i, text = agent[k]
             if i < first:
                 continue
-            m = (branches.regex(tuple(picked[k])) if branches else slot.asked).search(text)
+            # (as in the ending: lowered twins on the lower-cased text where there are, positions only)
+            asked = branches.regex(tuple(picked[k])) if branches else slot.asked
+            low = gate_text(text)
+            twin = _twin(asked) if low is not None else None
+            m = twin.search(low) if twin is not None else asked.search(text)  # type: ignore[arg-type]
             if not m:
                 continue
-            window = text[max(0, m.start() - 80) : m.end() + 80]
-            if not _ASK_CUE.search(window) or _NOT_ASK.search(window):
+            if low is not None and cue_twins is not None:
+                window = low[max(0, m.start() - 80) : m.end() + 80]
+                ask_cue, not_ask = cue_twins
+            else:
+                window = text[max(0, m.start() - 80) : m.end() + 80]
+                ask_cue, not_ask = _ASK_CUE, _NOT_ASK
+            if not ask_cue.search(window) or not_ask.search(window):
                 continue
             if slot.name in _NARROWING and slot.given.search(text[m.end() : m.end() + 40]):
                 continue  # "which model iPhone": asks to narrow down what was said, not for it again
@@ -634,7 +781,7 @@ def _reasked(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerH
                 gives = False
             while p >= 0 and not gives:
                 possible = p in gives_at if gives_at is not None else given_gate.possible(v.c_parts.part(p))
-                gives = possible and slot.given.search(customer[p][1]) is not None
+                gives = possible and _search_in(slot.given, customer[p][1]) is not None
                 if not gives:
                     p -= 1
             if p < 0:
@@ -646,16 +793,40 @@ def _reasked(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerH
 
 
 _WORD = re.compile(r"[a-z0-9']+")
+#: For ``bytes.translate``: the bytes of ``_WORD``'s characters and "\x00" kept, every other byte a space.
+_WORD_BYTES = bytes(b if b == 0 or _WORD.fullmatch(chr(b)) else 32 for b in range(256))
+
+
+def _words_of(texts: list[str]) -> list[list[str]]:
+    """``[_WORD.findall(text.lower()) for text in texts]``, in one pass over the texts joined by "\x00".
+
+    ``_WORD``'s characters are ASCII, and every byte of a non-ASCII character's UTF-8 encoding is
+    0x80 or more: in the encoded lower-cased text its tokens are the runs of its characters' bytes,
+    which ``bytes.translate`` (all other bytes to spaces) and ``split`` find several times faster
+    than the regex (an unencodable lone surrogate becomes "?", no token byte either). Lower-casing
+    the joined texts lower-cases each. A text holding "\x00" has its own ``findall``.
+    """
+    if not texts:
+        return []
+    joined = "\x00".join(texts)
+    if joined.count("\x00") != len(texts) - 1:
+        return [_WORD.findall(text.lower()) for text in texts]
+    data = joined.lower().encode("utf-8", "replace").translate(_WORD_BYTES).decode("ascii")
+    return [part.split() for part in data.split("\x00")]
 
 #: A question that checks something the customer may already have said.
-_CHECK_Q = _rx(
-    r"^\W*(?:\w+[,!]\s+)?(?:have you (?:already )?(?:tried|checked|done|restarted|reinstalled|updated|reset|cleared|"
+_CHECK_ASKS = (
+    r"(?:have you (?:already )?(?:tried|checked|done|restarted|reinstalled|updated|reset|cleared|"
     r"power cycled|rebooted|logged|signed|attempted|been able)|did you (?:try|check|restart|reinstall|update|reset|clear|"
     r"attempt)|were you able to|are you (?:using|on|streaming|trying|playing|connected|seeing|getting)|"
     r"is (?:it|this|the \w+) (?:happening|occurring|on|with|the)|does (?:it|this) happen|"
     r"(?:can|could) you (?:confirm|tell us|let us know) (?:if|whether|what|which|when)|"
     r"what (?:time|model|version|device|platform|browser|router|error|message)|which (?:model|version|device|platform|browser|app|station|store|flight|train))"
 )
+_CHECK_Q = _rx(r"^\W*(?:\w+[,!]\s+)?" + _CHECK_ASKS)
+#: What every ``_CHECK_Q`` match holds. Without anchor or ``\b`` it matches wherever a stretch of text
+#: does, whatever surrounds it: a question that ``_CHECK_Q`` matches lies in a turn where this does.
+_CHECK_BODY = _rx(_CHECK_ASKS)
 _SENT = re.compile(r"[^.!?\n]*\?")
 _SENT_END = re.compile(r"[.!?\n]")
 
@@ -728,12 +899,17 @@ def _reasked_content(turns: tuple[Turn, ...], min_overlap: int = 2, view: _View 
 
     Linear: one running map of content word -> last customer turn using it;
     each agent question is compared with it. The agent's check questions are
-    found first: most tickets have none, and then no customer turn needs its
-    content words (nor does any after the last question).
+    found first, in the turns where ``_CHECK_BODY`` may match: most tickets
+    have none, and then no customer turn needs its content words (nor does any
+    after the last question).
     """
     v = view if view is not None else _View(turns)
     questions: list[tuple[int, list[tuple[int, int, str]]]] = []  # (agent turn, its check questions)
-    for i, text in v.agent:
+    agent = v.agent
+    # the turns that may hold a check question: where the scan says _CHECK_BODY may match (without
+    # the scan, every turn: its "?" test below costs less than the literal gate)
+    for k in v.a_may(_CHECK_BODY) if _slot_scans() is not None else range(len(agent)):
+        i, text = agent[k]
         if "?" in text:  # every _SENT match ends in "?"
             qs = [(a, b, q) for a, b, q in _questions(text[:5000]) if _CHECK_Q.search(q.strip())]
             if qs:
@@ -869,9 +1045,19 @@ def _restated(
     out: list[MarkerHit] = []
     recent: list[tuple[int, set[str]]] = []
     contents = v.c_content
+    # The turns _own_text changes: none where no turn holds a character _all_own looks for (most
+    # chats), else those _all_own finds; their content words are read in one pass (_words_of).
+    texts = v.c_parts.texts
+    joined = v.c_parts.joined
+    owns: dict[int, tuple[str, set[str]]] = {}  # position -> (own text, its content words)
+    if "@" in joined or ">" in joined or ":" in joined or "www." in joined or "http" in joined or (
+        joined.count("\n") >= len(texts)  # (one between each two turns)
+    ):
+        odd = [k for k, text in enumerate(texts) if not _all_own(text)]
+        own_texts = [_own_text(texts[k]) for k in odd]
+        owns = dict(zip(odd, zip(own_texts, map(_content_of, _words_of(own_texts)), strict=True), strict=True))
     for k, (i, text) in enumerate(v.customer):
-        own = None if _all_own(text) else _own_text(text)
-        words = contents[k] if own is None else _content(own)
+        own, words = owns.get(k) or (None, contents[k])
         if len(words) < min_overlap:
             if words:
                 recent.append((i, words))
@@ -907,10 +1093,12 @@ def _restated(
 #: An agent sentence that asks the customer for a piece of their information
 #: ("please DM us your postcode", "could you provide the order number and email?").
 _ASK_SENT = re.compile(r"[^.!?\n]+[.!?\n]?")
-_DATA_REQUEST = _rx(
-    r"\b(?:dm|send|share|provide|confirm|give|tell|let (?:us|me) know|include|verify|forward|drop)\b"
-    r"[^.!?\n]{0,40}?\b(?:your|the)\b"
-)
+_REQUEST_VERB = r"\b(?:dm|send|share|provide|confirm|give|tell|let (?:us|me) know|include|verify|forward|drop)\b"
+_DATA_REQUEST = _rx(_REQUEST_VERB + r"[^.!?\n]{0,40}?\b(?:your|the)\b")
+#: What the agent turns' scan looks for in ``_DATA_REQUEST``'s stead: every match of that is one of
+#: this, which lets through about the same turns, and Hyperscan finds an unbounded gap far more
+#: cheaply than one of at most 40 characters.
+_DATA_REQUEST_SCAN = _rx(_REQUEST_VERB + r"[^.!?\n]*\b(?:your|the)\b")
 #: ... said to the customer: a question or a polite request, not "we'll share the feedback".
 _REQUEST_CUE = _rx(r"\?|\b(?:please|pls|kindly|can you|could you|would you|request you|if you|feel free|mind)\b")
 #: Words of an agent's request that say nothing about what is asked for.
@@ -964,6 +1152,12 @@ _TRIED = _rx(
     r"|\b(?:has|have|had)\s+(?:already\s+)?been\s+(?:restarted|rebooted|reset|reinstalled|updated|cleared|power cycled|unplugged|checked)\b"
 )
 
+#: The detectors' own patterns on the Hyperscan scans (``_Scans``), besides the slots', for the customer
+#: turns and for the agent turns. (``_INTRO`` is searched in a turn's first 300 characters only, and seldom:
+#: it keeps its literal gate.)
+_C_SCANNED = (_TRIED, _ALREADY_DONE)
+_A_SCANNED = (_DATA_REQUEST_SCAN, _TRY_Q, _CHECK_BODY)
+
 
 def _already_done(turns: tuple[Turn, ...], view: _View | None = None) -> list[MarkerHit]:
     """The customer answers "already did that" to a suggestion about what they had already reported trying.
@@ -973,17 +1167,18 @@ def _already_done(turns: tuple[Turn, ...], view: _View | None = None) -> list[Ma
     answer to a fresh suggestion it is new information. So a customer turn
     saying it is a hit when an agent turn lies between it and the first
     customer turn that reported trying something. Linear, cheap tests first:
-    the literal gates locate the customer turns that may say either.
+    the scan (``_View.c_may``) locates the customer turns that may say either.
     """
     v = view if view is not None else _View(turns)
     customer = v.customer
-    c_parts = v.c_parts
-    already_gate = _gate(_ALREADY_DONE)
-    if not already_gate.possible(c_parts.low):
+    if _slot_scans() is None:
+        if not _gate(_ALREADY_DONE).possible(v.c_parts.low):  # (without the scan, the cheapest test)
+            return []
+    elif not v.c_may(_ALREADY_DONE, 5000):
         return []
     # The first customer turn that reports trying something, and the first agent turn after it.
     reported = None
-    for k in c_parts.possible(_gate(_TRIED)):
+    for k in v.c_may(_TRIED, 5000):
         i, text = customer[k]
         if _TRIED.search(text[:5000]):
             reported = i
@@ -993,23 +1188,9 @@ def _already_done(turns: tuple[Turn, ...], view: _View | None = None) -> list[Ma
     agent_after = next((i for i, _ in v.agent if i > reported), None)
     if agent_after is None:
         return []
-    # Only the customer turns after ``agent_after`` are read: the gate locates its strings in that
-    # end of the joined text alone.
     # customer positions from k0 on: the turns after it (an agent turn's index is no customer turn's)
     k0 = bisect_left(customer, (agent_after,))
-    if k0 == len(customer):
-        return []
-    low = c_parts.low
-    if low is None:
-        after = [k for k in c_parts.possible(already_gate) if k >= k0]
-    else:
-        off = c_parts.starts[k0]
-        after = [
-            k0 + k
-            for k in already_gate.possible_parts(
-                low[off:], [p - off for p in c_parts.starts[k0:]], [p - off for p in c_parts.ends[k0:]]
-            )
-        ]
+    after = v.c_may(_ALREADY_DONE, 5000, start=k0)
     out: list[MarkerHit] = []
     for k in after:
         i, text = customer[k]
@@ -1036,16 +1217,19 @@ def _reasked_own(
     fixed-size window of earlier requests.
     """
     v = view if view is not None else _View(turns)
-    # The agent turns that may ask something this detector compares: exactly those
-    # whose first 5,000 characters the literal gates of _DATA_REQUEST or _TRY_Q let
-    # through (the others are skipped, as if read and found asking nothing).
-    a_parts = v.a_parts
-    cands = sorted({*a_parts.possible_head(_request_gate(), 5000), *a_parts.possible_head(_gate(_TRY_Q), 5000)})
+    # The agent turns that may ask something this detector compares: those where
+    # _DATA_REQUEST or _TRY_Q may match in the first 5,000 characters, links blanked
+    # (the others are skipped, as if read and found asking nothing).
+    requests = v.a_may(_DATA_REQUEST_SCAN, 5000, links=True, gate=_request_gate())  # (the gate: _DATA_REQUEST's)
+    cands = sorted({*requests, *v.a_may(_TRY_Q, 5000, links=True)})
     if len(cands) < 2:
         return []  # a re-ask needs a request in an earlier agent turn
     c_index = [i for i, _ in v.customer]
     out: list[MarkerHit] = []
     asks: list[tuple[int, frozenset[str], bool]] = []  # (agent turn, content words, a "have you tried" question)
+    as_is = (_TRY_Q, _DATA_REQUEST, _REQUEST_CUE)
+    twins = tuple(map(_twin, as_is))
+    lowered = twins if all(twins) else None  # (as ``_reading``: the lower-cased sentence, read by the twins)
     for k in cands:
         i, text = v.agent[k]
         if not text:
@@ -1058,11 +1242,14 @@ def _reasked_own(
             text = _URL.sub(_blank, text)  # same offsets, no sentence breaks inside links
         found = False
         new: list[tuple[int, frozenset[str], bool]] = []
+        low = gate_text(text) if lowered is not None else None
+        try_q, request, cue = as_is if low is None else lowered  # type: ignore[misc]
         for m in _ASK_SENT.finditer(text):
             sent = m.group(0)
-            q = _TRY_Q.search(sent) if "?" in sent else None
+            read = sent if low is None else low[m.start() : m.end()]
+            q = try_q.search(read) if "?" in sent else None
             check = q is not None
-            if not check and (not _DATA_REQUEST.search(sent) or not _REQUEST_CUE.search(sent)):
+            if not check and (not request.search(read) or not cue.search(read)):
                 continue
             words = _ask_words(sent[q.start() :] if q else sent)
             if len(words) < (1 if check else min_overlap):
@@ -1114,47 +1301,100 @@ class Ending:
 
 
 # The ending's patterns are long alternations that ``re`` tries at every
-# position; their literal gates (``effortnlp.gates``: a few ``in`` tests on the
-# lower-cased text) rule most texts out far more cheaply, without changing
-# what is found.
+# position, folding case at each. Their lowered twins (``gates.lowered_twin``:
+# lower-cased, without ``IGNORECASE``) find the same spans in the lower-cased
+# text (``gate_text``) about three times faster; a text that ``gate_text``
+# cannot lower is read by the patterns themselves (``_reading``). A match found
+# so gives positions only (its text is the lower-cased one). Where a pattern
+# reads a whole agent turn (``_search``), its literal gate (a few ``in`` tests
+# on the lower-cased text) first rules most texts out.
+
+_TWINS: dict[re.Pattern[str], re.Pattern[str] | None] = {}
 
 
-def _may(regex: re.Pattern[str], text: str) -> bool:
-    """False only where ``regex``'s literal gate rules a match in ``text`` out."""
-    return _gate(regex).possible(gate_text(text))
+def _twin(regex: re.Pattern[str]) -> re.Pattern[str] | None:
+    twin = _TWINS.get(regex, regex)
+    if twin is regex:
+        twin = _TWINS[regex] = lowered_twin(regex)
+    return twin
 
 
 def _search(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
-    """``regex.search(text)``, skipped where its literal gate rules a match out."""
-    return regex.search(text) if _gate(regex).possible(gate_text(text)) else None
+    """``regex.search(text)`` (positions only), skipped where its literal gate rules a match out."""
+    low = gate_text(text)
+    if low is None:
+        return regex.search(text)
+    if not _gate(regex).possible(low):
+        return None
+    twin = _twin(regex)
+    return twin.search(low) if twin is not None else regex.search(text)
+
+
+def _search_in(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """``regex.search(text)`` (positions only), as its lowered twin where there is one and ``gate_text`` allows."""
+    twin = _twin(regex)
+    low = gate_text(text) if twin is not None else None
+    return regex.search(text) if low is None else twin.search(low)  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """The patterns the ending reads a customer's last words and an agent's report with."""
+
+    courtesy: re.Pattern[str]
+    thanks_first: re.Pattern[str]
+    strong_open: re.Pattern[str]
+    open: re.Pattern[str]
+    thanks: re.Pattern[str]
+    fixed: re.Pattern[str]
+    neg_fixed: re.Pattern[str]
+    still_open: re.Pattern[str]
+    agent_done: re.Pattern[str]
+    hoped: re.Pattern[str]
+
+
+@functools.cache
+def _readings() -> tuple[_Reading, _Reading | None]:
+    """The patterns as they are, and their lowered twins (``None`` if one has none). Built on first use."""
+    as_is = _Reading(_COURTESY, _THANKS_FIRST, _STRONG_OPEN, _OPEN, _THANKS, _FIXED, _NEG_FIXED, _STILL_OPEN,
+                     _AGENT_DONE, _HOPED)
+    twins = [_twin(regex) for regex in vars(as_is).values()]
+    return as_is, (_Reading(*twins) if all(twins) else None)  # type: ignore[arg-type]
+
+
+def _reading(text: str) -> tuple[str, _Reading]:
+    """``text`` lower-cased with the lowered twins, where ``gate_text`` allows it; else as it is with the patterns."""
+    as_is, lowered = _readings()
+    low = gate_text(text) if lowered is not None else None
+    return (text, as_is) if low is None else (low, lowered)
 
 
 def _contests(text: str) -> bool:
-    if _may(_COURTESY, text):
-        text = _COURTESY.sub(" ", text)
-    if _THANKS_FIRST.match(text):
+    text, r = _reading(text)
+    text = r.courtesy.sub(" ", text)
+    if r.thanks_first.match(text):
         # "Thanks so much! I'd never have found it" opens with thanks: only a
         # question or a plain "still broken" contests it, not any stray "not".
-        return bool(_search(_STRONG_OPEN, text))
-    return bool(_search(_OPEN, text))
+        return r.strong_open.search(text) is not None
+    return r.open.search(text) is not None
 
 
 def _acknowledges(text: str) -> bool:
     """A thanks, or a short "ok great" / thumbs-up."""
-    if _THANKS.search(text[-600:]):
+    tail, r = _reading(text[-600:])
+    if r.thanks.search(tail):
         return True
     words = [w for w in text.split() if not w.startswith(("@", "http"))]
     return len(words) <= _SHORT_ACK_WORDS and bool(_WEAK_ACK.search(" ".join(words)))
 
 
 def _confirmed_fix(text: str) -> re.Match[str] | None:
-    """A "that worked" in the text not negated just before ("still not fixed") nor contested after."""
-    if not _may(_FIXED, text):
-        return None
-    for m in _FIXED.finditer(text):
-        if _NEG_FIXED.search(text[: m.start()]):
+    """A "that worked" in the text not negated just before ("still not fixed") nor contested after (positions only)."""
+    text, r = _reading(text)
+    for m in r.fixed.finditer(text):
+        if r.neg_fixed.search(text[: m.start()]):
             continue
-        if _STILL_OPEN.search(_COURTESY.sub(" ", text[m.end() :])):
+        if r.still_open.search(r.courtesy.sub(" ", text[m.end() :])):
             continue
         return m
     return None
@@ -1165,10 +1405,12 @@ _HOPED = _rx(r"\b(?:hope|hoping|hopefully|if|once|when|until|as soon as|whether)
 
 
 def _agent_done(text: str) -> re.Match[str] | None:
-    for m in _AGENT_DONE.finditer(text):
-        if _STILL_OPEN.search(text[max(0, m.start() - 12) : m.start()]):
+    """A completed action the agent reports, not hoped for nor contested just before (positions only)."""
+    text, r = _reading(text)
+    for m in r.agent_done.finditer(text):
+        if r.still_open.search(text[max(0, m.start() - 12) : m.start()]):
             continue
-        if _HOPED.search(text[max(0, m.start() - 80) : m.start()]):
+        if r.hoped.search(text[max(0, m.start() - 80) : m.start()]):
             continue
         return m
     return None

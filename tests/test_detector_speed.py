@@ -213,6 +213,22 @@ PLAIN = {
 
 LONG = "word " * 1100  # turns longer than the 5,000 characters most detectors read
 
+
+def _cut(opening: str, phrase: str, tail: str) -> str:
+    """A text whose 5,000 characters end with ``phrase``, then ``tail``: "tried" read, "triedly" in the text."""
+    filler = 5000 - len(opening) - len(phrase)
+    return opening + ("a " * filler)[:filler] + phrase + tail
+
+
+#: Turns whose first 5,000 characters match what the whole text does not (at the cut, ``\b`` holds).
+CUT = [
+    ("customer", _cut("", " I've tried", "ly"), d._TRIED),
+    ("agent", _cut("please ", " send us your", "self"), d._DATA_REQUEST),
+    ("customer", _cut("", " already tried", "ly"), d._ALREADY_DONE),
+    ("agent", _cut("", " have you tried", "ly?"), d._TRY_Q),
+]
+CUT_TURNS = [(speaker, text) for speaker, text, _ in CUT]
+
 EDGE_TURNS = [
     ("customer", "I've tried restarting the router and I\u2019ve already reset it. My order number is A1234, email a.b@example.com"),
     ("agent", "Hi, this is Priya from billing. Have you tried restarting it? Could you confirm your order number?"),
@@ -234,6 +250,14 @@ EDGE_TURNS = [
     ("agent", "Glad to hear it's working now! Anything else?"),
     ("customer", "I restarted the router twice already and the modem lights keep flashing"),
     ("agent", "Sorry about that. Have you tried restarting the router? Are you seeing the modem lights flashing?"),
+    # a request _reasked_own finds only with the link blanked (the link's "." breaks it in the raw text),
+    # and the same in a turn longer than the 5,000 characters it reads, the request in them
+    ("agent", "Could you send https://x.co/a your order number and email address?"),
+    ("customer", "sure, it is A1234"),
+    ("agent", "Could you send https://x.co/b your order number and email address? " + LONG),
+    ("customer", "I already told you"),
+    ("agent", "Could you kindly send HTTP://X.CO/A your order number and email address? Have you triedhttp://x.co"),
+    *CUT_TURNS,
 ]
 
 
@@ -277,8 +301,18 @@ def rule_hits(finder, tickets):
 # -- the detectors against their plain loops ---------------------------------------------
 
 
+@pytest.fixture(params=["hyperscan", "literal gates"])
+def scans(request, monkeypatch):
+    """The detectors locating turns with their Hyperscan scans (where installed), or with literal gates alone."""
+    if request.param == "hyperscan" and d._slot_scans() is None:
+        pytest.skip("no hyperscan")
+    if request.param == "literal gates":
+        monkeypatch.setattr(d, "_slot_scans", lambda: None)
+    return request.param
+
+
 @pytest.mark.parametrize("name", sorted(PLAIN))
-def test_detector_equals_its_plain_loop(name, tickets):
+def test_detector_equals_its_plain_loop(name, tickets, scans):
     fast = getattr(d, name)
     n = 0
     for ticket in tickets:
@@ -289,7 +323,7 @@ def test_detector_equals_its_plain_loop(name, tickets):
     assert n >= 3  # the corpus exercises every detector
 
 
-def test_cross_turn_hits_equal_the_plain_loops(tickets, rule_hits):
+def test_cross_turn_hits_equal_the_plain_loops(tickets, rule_hits, scans):
     """The whole: the plain detectors, then ``_unresolved`` (rule hits changed in place the same way)."""
     total = 0
     for ticket, hits in zip(tickets, rule_hits, strict=True):
@@ -307,13 +341,42 @@ def test_cross_turn_hits_equal_the_plain_loops(tickets, rule_hits):
     assert total > 300
 
 
-def test_ending_equals_its_ungated_self(tickets, rule_hits, monkeypatch):
-    """The ending's gated patterns (and its shared turn lists) change nothing it decides."""
+def test_ending_equals_its_ungated_self(tickets, rule_hits, scans, monkeypatch):
+    """The ending's gated patterns, their lowered twins (and its shared turn lists) change nothing it decides."""
+    assert d._readings()[1] is not None  # every pattern _reading lowers has its twin
     fast = [d.ending(t.turns, h) for t, h in zip(tickets, rule_hits, strict=True)]
-    monkeypatch.setattr(d, "gate_text", lambda text: None)  # every gate then says "possible"
+    # every gate then says "possible", and every text is read as it is, with the patterns themselves
+    monkeypatch.setattr(d, "gate_text", lambda text: None)
     slow = [d.ending(t.turns, h) for t, h in zip(tickets, rule_hits, strict=True)]
     assert fast == slow
     assert len({e.rule for e in fast if e}) >= 5
+
+
+CASED_TURN = st.builds(lambda t, case: Turn(t.speaker, case(t.text), agent_name=t.agent_name, is_bot=t.is_bot),
+                       st.deferred(lambda: TURN), st.sampled_from([str, str.upper, str.title, str.swapcase]))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(CASED_TURN, max_size=10))
+def test_ending_equals_its_ungated_self_fuzzed(turns):
+    turns = tuple(turns)
+    fast = d.ending(turns, [])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(d, "gate_text", lambda text: None)
+        assert d.ending(turns, []) == fast
+
+
+def test_edge_turns_hold_a_request_only_a_blanked_link_makes():
+    raw = "Could you send https://x.co/a your order number and email address?"
+    assert not d._DATA_REQUEST.search(raw) and d._DATA_REQUEST.search(d._URL.sub(d._blank, raw))
+    assert (("agent", raw)) in EDGE_TURNS
+
+
+@pytest.mark.parametrize("speaker, text, rx", CUT, ids=["tried", "request", "already", "try_q"])
+def test_may_reads_the_first_characters_of_a_long_turn(speaker, text, rx, scans):
+    assert rx.search(text[:5000]) and not rx.search(text)  # the premise
+    v = d._View((Turn(speaker, "hello"), Turn(speaker, text)))
+    assert (v.c_may(rx, 5000) if speaker == "customer" else _agent_may(v, rx, 5000, True)) == [1]
 
 
 def test_view_lists_equal_the_plain_comprehensions(tickets):
@@ -348,6 +411,10 @@ def _check_parts(texts: list[str], gates: list[Gate]) -> None:
         assert list(parts.possible(gate)) == [k for k, x in enumerate(texts) if gate.possible(gate_text(x))]
         head = [k for k, x in enumerate(texts) if gate.possible(gate_text(x[:40]))]
         assert parts.possible_head(gate, 40) == head
+        for start in {1, len(texts) // 2, max(len(texts) - 1, 0), len(texts), len(texts) + 1}:
+            want = [k for k, x in enumerate(texts) if k >= start and gate.possible(gate_text(x))]
+            assert list(parts.possible(gate, start)) == want
+            assert parts.possible_head(gate, 40, start) == [k for k in head if k >= start]
         for k, x in enumerate(texts):
             low = parts.part(k)
             assert low is None or low == gate_text(x)
@@ -388,18 +455,20 @@ PHRASES = [
     "still not working", "no worries", "We've refunded the charge.", "we're looking into it", "glad to hear it!",
     "https://example.com/x?y=1", "the router keeps dropping", "r\u00e9initialis\u00e9", "\u0130", "", "   ", "?",
     "I restarted the router twice", "Have you tried restarting the router?", "Is the modem light flashing?",
+    "@brand the router keeps dropping", "Dear Jo,\nthe router keeps dropping", "\nKind regards,\nJo", "> quoted: reply",
+    "www.example.com", "at 10:30",
 ]
 TURN = st.builds(
     lambda speaker, parts, name, bot: Turn(speaker, " ".join(parts), agent_name=name, is_bot=bot),
     st.sampled_from(["customer", "agent", "agent", "customer", "system"]),
     st.lists(st.sampled_from(PHRASES), max_size=4),
-    st.sampled_from([None, None, "Ann", "ann", "Bob "]),
+    st.sampled_from([None, None, "Ann", "ann", "Bob ", " "]),
     st.sampled_from([False, False, False, True]),
 )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(TURN, max_size=12))
+@given(st.lists(CASED_TURN, max_size=12))
 def test_fuzzed_tickets(turns):
     turns = tuple(turns)
     for name, plain in PLAIN.items():
@@ -407,13 +476,8 @@ def test_fuzzed_tickets(turns):
     assert d.ending(turns, []) == d.ending(turns, [], d._View(turns))
 
 
-@pytest.mark.parametrize("scans", ["hyperscan", "literal gates"])
-def test_reasked_equals_its_plain_loop_either_way(scans, tickets, monkeypatch):
+def test_reasked_equals_its_plain_loop_either_way(scans, tickets):
     """``_reasked`` gated by the Hyperscan scans (where installed) or by the literal gates alone."""
-    if scans == "hyperscan" and d._slot_scans() is None:
-        pytest.skip("no hyperscan")
-    if scans == "literal gates":
-        monkeypatch.setattr(d, "_slot_scans", lambda: None)
     n = 0
     for ticket in tickets:
         want = _key(PLAIN["_reasked"](ticket.turns))
@@ -490,3 +554,69 @@ def test_restated_on_the_corpus_equals_its_plain_reading(tickets):
         assert _key(d._restated(ticket.turns)) == _key(want), ticket.ticket_id
         n += len(want)
     assert n >= 3
+
+
+# -- where the scans say a pattern may match -------------------------------------------------
+
+READ = st.lists(st.sampled_from([
+    "Could you send ", "your", "the ", "order number", "have you tried", "Did you try ", "which model", "is it on",
+    "I've tried", "I already did that", "yes I have", "http://x.co/a ", "http://x.co/a", "HTTPS://Y.IO ", "www.z", "?", ".", "!", "\n",
+    " ", "x", "\u2019", "\u0130", "\u212a", "restarted", "reset ", "it",
+]), max_size=24).map("".join)
+
+
+def _agent_may(v, rx, limit, links):
+    """``a_may`` as ``_reasked_own`` asks it: for ``_DATA_REQUEST``, of the pattern scanned in its stead."""
+    if rx is d._DATA_REQUEST:
+        return v.a_may(d._DATA_REQUEST_SCAN, limit, links=links, gate=d._request_gate())
+    return v.a_may(rx, limit, links=links)
+
+
+def _read(text: str, limit: int | None, links: bool) -> str:
+    text = text[:limit] if limit is not None else text
+    return d._URL.sub(d._blank, text) if links and "http" in text else text
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(READ, max_size=5), st.sampled_from([None, 12, 5000]))
+def test_may_holds_every_turn_a_pattern_matches_in(texts, limit):
+    """``c_may``/``a_may`` (scans or literal gates) never leave out a turn the pattern matches in, as read:
+    the first ``limit`` characters, links blanked or not; nor one holding a check question (``_CHECK_BODY``)."""
+    turns = tuple(Turn(side, x) for side in ("customer", "agent") for x in texts)
+    for mode in ("hyperscan", "literal gates"):
+        with pytest.MonkeyPatch.context() as mp:
+            if mode == "literal gates":
+                mp.setattr(d, "_slot_scans", lambda: None)
+            v = d._View(turns)
+            for rx in d._C_SCANNED:
+                got = v.c_may(rx, limit)
+                assert got == sorted(set(got))
+                for start in range(len(texts) + 1):
+                    assert v.c_may(rx, limit, start) == [k for k in got if k >= start]
+                assert {k for k, x in enumerate(texts) if rx.search(_read(x, limit, False))} <= set(got), (mode, rx)
+            for rx in (*d._A_SCANNED, d._DATA_REQUEST):
+                for links in (False, True):
+                    got = _agent_may(v, rx, limit, links)
+                    assert got == sorted(set(got))
+                    assert {k for k, x in enumerate(texts) if rx.search(_read(x, limit, links))} <= set(got), (mode, rx)
+            got = set(v.a_may(d._CHECK_BODY))
+            for k, x in enumerate(texts):
+                if any(d._CHECK_Q.search(q.strip()) for _, _, q in d._questions(x[:5000])):
+                    assert k in got, mode
+
+
+def test_check_q_is_its_body_after_an_opening():
+    assert d._CHECK_Q.pattern == r"^\W*(?:\w+[,!]\s+)?" + d._CHECK_BODY.pattern
+    assert d._CHECK_Q.flags == d._CHECK_BODY.flags
+
+
+WORDY = st.lists(st.one_of(st.text(max_size=6), st.sampled_from(
+    ["don't", "It\u2019s", "\u0130stanbul", "\u212a", "\u03a3\u0391\u03a3 ", "\x00", "\ud800", "\udfff", "12ab", "A'B", " \n\t"]
+)), max_size=12).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(WORDY, max_size=6))
+def test_words_of_equals_findall(texts):
+    """``_words_of``: the ``_WORD`` tokens of each lower-cased text, Unicode, lone surrogates and "\\x00" included."""
+    assert d._words_of(texts) == [d._WORD.findall(text.lower()) for text in texts]
