@@ -260,6 +260,9 @@ class MarkerFinder:
                     phrases.update((w, strings[h]) for _, checks in options for h in checks[0][0])
             self.start_matcher.add("__start__", [Doc(self.nlp.vocab, words=list(p)) for p in sorted(phrases)])
         self._filters: dict[str, tuple[TurnFilter, TurnFilter]] | None = None
+        #: Whether turns can share a Doc for phrase matching (``_phrase_spans_together``): no
+        #: special case of the tokenizer mixes whitespace with other characters.
+        self._joinable = all(not any(ch.isspace() for ch in key) or key.isspace() for key in self.tokenizer.rules)
         self._build_regex_plan()
         if self.detectors and self._hyper:
             from .detectors import _slot_scans
@@ -608,11 +611,12 @@ class MarkerFinder:
         only if its speaker's filter says a phrase or token pattern may
         match in it (or, when a positive regex hit is in the turn, that a
         negative rule may), and then matched with only the token patterns
-        that may match. Turns no rule hit skip the resolving step. Turns are
-        still tokenized one by one: joining them into one text would be
-        fewer calls, but spaCy stops caching tokenizations in a Doc after
-        its first special case ("I'm"), which makes long Docs several times
-        slower.
+        that may match. Turns no rule hit skip the resolving step. Turns in
+        which only phrases may match (most of them) share a Doc
+        (``_phrase_spans_together``); the others get one each. Either way
+        the tokenizer's cache is first given the chunks it lacks
+        (``_tokenize``): spaCy stops saving chunks in a Doc after its first
+        special case ("I'm"), which would make long Docs several times slower.
         """
         turns = [
             (i, t.text, t.speaker)
@@ -626,32 +630,95 @@ class MarkerFinder:
         masks, scanned = self._literals.scan(texts, lows)
         spans: dict[int, list[_Span]] = {}
         self._regex_spans(turns, spans, masks, lows)
-        hits: list[MarkerHit] = []
         filters = self._indexed_filters
+        #: per turn tokenized on its own: its phrase and token-pattern spans
+        token_spans: dict[int, list[_Span]] = {}
+        together: list[int] = []  # turns where only phrases may match: tokenized together
         for k, (i, text, speaker) in enumerate(turns):
             pos, neg = filters[speaker]
             mask, ns = masks[k], scanned[k]
-            regex_found = spans.get(i)
             if not (
                 pos.possible(mask, ns)
                 or (
-                    regex_found
+                    (regex_found := spans.get(i))
                     and any(sp.rule.label != NEGATIVE for sp in regex_found)
                     and neg.possible(mask, ns)
                 )
             ):
-                found = []  # no phrase or token pattern can match here
+                continue  # no phrase or token pattern can match here
+            only = frozenset(pos.possible_patterns(mask, ns) + neg.possible_patterns(mask, ns))
+            if len(text) > MAX_CHUNK_CHARS:
+                token_spans[k] = self._turn_token_spans(text, speaker, only)
+            elif only or not self._joinable:
+                token_spans[k] = self._spans(self._tokenize(text.replace("\u2019", "'")), speaker, only)
             else:
-                only = frozenset(pos.possible_patterns(mask, ns) + neg.possible_patterns(mask, ns))
-                if len(text) <= MAX_CHUNK_CHARS:
-                    found = self._spans(self._tokenize(text.replace("\u2019", "'")), speaker, only)
-                else:
-                    found = self._turn_token_spans(text, speaker, only)
+                together.append(k)
+        if together:
+            self._phrase_spans_together(turns, together, token_spans)
+        hits: list[MarkerHit] = []
+        for k, (i, text, speaker) in enumerate(turns):
+            found = token_spans.get(k)
+            regex_found = spans.get(i)
             if regex_found:
-                found = regex_found + found
+                found = regex_found + found if found else regex_found
             if found:
                 hits.extend(self._resolve(found, text, speaker, i))
         return hits
+
+    def _phrase_spans_together(self, turns: list[tuple[int, str, str]], ks: list[int], out: dict[int, list[_Span]]) -> None:
+        """Phrase matches of turns ``ks`` (no token pattern may match in them), one Doc for many turns.
+
+        Each Doc and each matcher call has a fixed cost of several microseconds,
+        more than tokenizing a short turn's words; so the turns are joined,
+        ``\\n`` between them, into texts of up to ``MAX_CHUNK_CHARS``, and the
+        matches mapped back by offset into ``out`` (per turn, in the order
+        ``_spans`` gives them). That finds exactly what a Doc per turn finds:
+
+        - spaCy splits a text at whitespace and tokenizes each chunk on its
+          own, so every chunk of a turn has the same tokens in the joined text,
+          at the same offsets from the turn's start. Special cases are then
+          also matched across chunks (``Tokenizer._apply_special_cases``), but
+          with this tokenizer's special cases (``_joinable`` checks) a
+          multi-token one holds no whitespace token, so none reaches across
+          the whitespace token between two turns, and where spans overlap
+          within one turn, they are the ones they are in its own Doc. Only
+          whitespace tokens differ: the separator, merged with a turn's
+          leading or trailing whitespace;
+        - a phrase's tokens are a phrase's words tokenized, never whitespace,
+          so a phrase match never takes in a whitespace token: it starts and
+          ends inside one turn, and the PhraseMatcher (which walks from each
+          token along the tokens that continue some phrase) reports per turn
+          the same matches in the same order.
+        """
+        texts = [turns[k][1].replace("\u2019", "'") for k in ks]
+        phrase_matcher, by_key = self.phrase_matcher, self._by_key
+        n = len(ks)
+        lo = 0
+        while lo < n:
+            # as many turns as fit in one text of MAX_CHUNK_CHARS (at least one)
+            hi, size = lo + 1, len(texts[lo])
+            while hi < n and size + 1 + len(texts[hi]) <= MAX_CHUNK_CHARS:
+                size += 1 + len(texts[hi])
+                hi += 1
+            starts = []
+            pos = 0
+            for text in texts[lo:hi]:
+                starts.append(pos)
+                pos += len(text) + 1
+            doc = self._tokenize("\n".join(texts[lo:hi]))
+            for key, s, e in phrase_matcher(doc):
+                a = doc[s].idx
+                j = bisect_right(starts, a) - 1
+                rule = by_key[key]
+                k = ks[lo + j]
+                if rule.speaker == "any" or rule.speaker == turns[k][2]:
+                    last = doc[e - 1]
+                    off = starts[j]
+                    spans = out.get(k)
+                    if spans is None:
+                        spans = out[k] = []
+                    spans.append(_Span(rule, a - off, last.idx + len(last) - off))
+            lo = hi
 
     def _tokenize(self, text: str) -> Doc:
         """``self.tokenizer(text)``, with its cache first given the chunks it lacks.

@@ -1,9 +1,14 @@
 """The fast paths of ``MarkerFinder.rule_hits`` give exactly what the plain ones give.
 
-``MarkerFinder._tokenize`` first tokenizes, one by one, the whitespace chunks
-of a text the tokenizer has not seen (so that its cache holds them even when
-a special case earlier in the Doc would keep it from saving them): the Docs
-must be token for token those of a tokenizer that never caches anything.
+- ``MarkerFinder._tokenize`` first tokenizes, one by one, the whitespace
+  chunks of a text the tokenizer has not seen (so that its cache holds them
+  even when a special case earlier in the Doc would keep it from saving
+  them): the Docs must be token for token those of a tokenizer that never
+  caches anything.
+- Turns where only phrases may match share a Doc
+  (``MarkerFinder._phrase_spans_together``): ``rule_hits`` must equal the
+  per-turn path (``turn_hits``, a Doc per turn) on tickets whose turns start
+  and end with every kind of whitespace, special cases and phrases.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from effortnlp.markers import MarkerFinder
-from effortnlp.schema import Ticket
+from effortnlp.schema import Ticket, Turn
 from effortnlp.synthetic import generate_tickets
 
 
@@ -92,3 +97,94 @@ def test_rule_hits_equal_with_a_tokenizer_that_never_caches(finder, tickets, mon
     monkeypatch.setattr(finder, "_warm", set())
     assert [_key(finder.rule_hits(t)) for t in tickets] == fast
     assert not finder._warm  # a tokenizer that caches nothing is not warmed
+
+
+# -- turns sharing a Doc for phrase matching -------------------------------------------
+
+
+def _reference(finder: MarkerFinder, ticket: Ticket):
+    hits = []
+    for i, t in enumerate(ticket.turns):
+        if t.text and t.speaker in ("customer", "agent"):
+            hits.extend(finder.turn_hits(t.text, t.speaker, i))
+    return hits
+
+
+def test_joined_turns_equal_the_per_turn_path(finder, tickets):
+    n = together = 0
+    spy = finder._phrase_spans_together
+
+    def counting(turns, ks, out):
+        nonlocal together
+        together += len(ks)
+        return spy(turns, ks, out)
+
+    finder._phrase_spans_together = counting
+    try:
+        for ticket in tickets:
+            fast = _key(finder.rule_hits(ticket))
+            assert fast == _key(_reference(finder, ticket)), ticket.ticket_id
+            n += len(fast)
+    finally:
+        del finder._phrase_spans_together
+    assert n > 300 and together > 500  # most tokenized turns went through the joined path
+
+
+def test_joined_turns_equal_unjoined(finder, tickets, monkeypatch):
+    fast = [_key(finder.rule_hits(t)) for t in tickets]
+    monkeypatch.setattr(finder, "_joinable", False)
+    assert [_key(finder.rule_hits(t)) for t in tickets] == fast
+
+
+def test_joinable_refuses_special_cases_mixing_whitespace():
+    f = MarkerFinder.shared()
+    assert f._joinable
+    nlp = spacy.blank("en")
+    assert all(not any(ch.isspace() for ch in k) or k.isspace() for k in nlp.tokenizer.rules)
+    nlp.tokenizer.add_special_case("on\nhold", [{"ORTH": "on\nhold"}])
+    assert not all(not any(ch.isspace() for ch in k) or k.isspace() for k in nlp.tokenizer.rules)
+
+
+def _phrases() -> list[str]:
+    f = MarkerFinder.shared()
+    return sorted({p for r in f.rules for p in r.phrases if " " in p})[::23] + ["I'm on hold", "e.g. :)", "don't"]
+
+
+_PHRASES = _phrases()
+#: What a turn starts or ends with: mostly nothing, so that the words of a cut phrase meet at the separator
+_EDGES = [*[""] * 12, " ", "  ", "\n", "\n\n", "\t", "\u00a0", " \n", "\n ", ".", "!", "\u2019"]
+
+
+@st.composite
+def _cut_tickets(draw) -> Ticket:
+    """Turns holding a whole phrase each, and between two turns a phrase cut in two (ending one, opening the next)."""
+    n = draw(st.integers(1, 6))
+    straddle = [draw(st.sampled_from(_PHRASES)).split() for _ in range(n + 1)]
+    cut = [draw(st.integers(0, len(w))) for w in straddle]
+    turns = []
+    for k in range(n):
+        words = straddle[k][cut[k]:] + draw(st.sampled_from(_PHRASES)).split() + straddle[k + 1][: cut[k + 1]]
+        case = draw(st.sampled_from([str, str, str, str.upper, str.title, lambda x: x.replace(" ", "\n")]))
+        text = draw(st.sampled_from(_EDGES)) + case(" ".join(words)) + draw(st.sampled_from(_EDGES))
+        turns.append(Turn(draw(st.sampled_from(["customer", "agent", "customer", "agent", "system"])), text))
+    return Ticket(ticket_id="fz", turns=tuple(turns))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(_cut_tickets())
+def test_joined_turns_equal_the_per_turn_path_fuzzed(finder, ticket):
+    assert _key(finder.rule_hits(ticket)) == _key(_reference(finder, ticket))
+
+
+def test_joined_texts_stay_under_the_chunk_size(finder, monkeypatch):
+    from effortnlp import markers
+
+    monkeypatch.setattr(markers, "MAX_CHUNK_CHARS", 60)
+    seen: list[str] = []
+    tokenize = finder._tokenize
+    monkeypatch.setattr(finder, "_tokenize", lambda text: seen.append(text) or tokenize(text))
+    texts = ["I have been on hold for ages", "please escalate this to your manager", "as I said before",
+             "transferred again and again", "x" * 70 + " as I said"]
+    ticket = Ticket(ticket_id="cap", turns=tuple(Turn("customer", t) for t in texts))
+    assert _key(finder.rule_hits(ticket)) == _key(_reference(finder, ticket))
+    assert len(seen) > 1 and all(len(t) <= 60 or "\n" not in t for t in seen)
