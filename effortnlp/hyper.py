@@ -100,6 +100,12 @@ def available() -> bool:
 
 #: Non-ASCII characters ``re.IGNORECASE`` matches with an ASCII character (a test checks every code point).
 FOLD_ASCII = frozenset("\u0130\u0131\u017f\u212a")
+#: The same, for ``in`` tests: a ``frozenset.isdisjoint(text)`` walks the text a character object at a time.
+_FOLD_ASCII_CHARS = tuple(sorted(FOLD_ASCII))
+
+
+def _holds_fold_ascii(text: str) -> bool:
+    return any(ch in text for ch in _FOLD_ASCII_CHARS)
 
 WORD, SPACE, OTHER = "_", "\x82", "\x83"
 #: The byte around every text in the scanned buffer. A text's own ``\x01`` (rare) is scanned as ``OTHER``,
@@ -173,7 +179,7 @@ class Alphabet:
         """The text as scanned, or ``None`` if it holds a ``FOLD_ASCII`` character (it cannot be scanned)."""
         if text.isascii():
             return text.encode("ascii")
-        if not FOLD_ASCII.isdisjoint(text):
+        if _holds_fold_ascii(text):
             return None
         return text.encode("ascii", self.error_handler)
 
@@ -457,7 +463,7 @@ class RegexScan:
             return {}
         joined = SEP.join(texts)
         unsafe: list[int] = []
-        if joined.count(SEP) == n - 1 and (joined.isascii() or FOLD_ASCII.isdisjoint(joined)):
+        if joined.count(SEP) == n - 1 and (joined.isascii() or not _holds_fold_ascii(joined)):
             data = (SEP + joined + SEP).encode("ascii", self.alphabet.error_handler)
         else:  # a text holds the separator, or cannot be scanned
             sep, other = SEP.encode("ascii"), OTHER.encode("latin-1")

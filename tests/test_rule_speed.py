@@ -9,6 +9,7 @@
   (``MarkerFinder._phrase_spans_together``): ``rule_hits`` must equal the
   per-turn path (``turn_hits``, a Doc per turn) on tickets whose turns start
   and end with every kind of whitespace, special cases and phrases.
+- The fold-character tests (``in`` per character) are the set tests they replace.
 """
 
 from __future__ import annotations
@@ -188,3 +189,15 @@ def test_joined_texts_stay_under_the_chunk_size(finder, monkeypatch):
     ticket = Ticket(ticket_id="cap", turns=tuple(Turn("customer", t) for t in texts))
     assert _key(finder.rule_hits(ticket)) == _key(_reference(finder, ticket))
     assert len(seen) > 1 and all(len(t) <= 60 or "\n" not in t for t in seen)
+
+
+# -- fold characters -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["plain", "caf\u00e9", "\u0130stanbul", "\u0131", "\u017ftill", "\u212aelvin",
+                                  "x\u2019s", "", "\u212a"])
+def test_fold_character_tests(text):
+    from effortnlp import gates, hyper
+
+    assert hyper._holds_fold_ascii(text) == (not hyper.FOLD_ASCII.isdisjoint(text))
+    assert any(ch in text for ch in gates._FOLD_SPECIAL_CHARS) == (not gates.FOLD_SPECIAL.isdisjoint(text))
