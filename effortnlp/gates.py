@@ -561,8 +561,15 @@ def scan_char(ch: str) -> str | None:
 
 
 def scan_text(low: str) -> str:
-    """The form of a lower-cased text that spaceless sets are looked for in."""
-    return "".join(low.replace("\u2019", "'").split())
+    """The form of a lower-cased text that spaceless sets are looked for in.
+
+    That is ``"".join(low.replace("\u2019", "'").split())``; but most texts
+    hold no whitespace other than spaces, and every other whitespace
+    character is non-printable, so a text that is printable once its spaces
+    are gone is done without splitting it into words.
+    """
+    s = low.replace("\u2019", "'").replace(" ", "")
+    return s if s.isprintable() else "".join(s.split())
 
 
 def _product(a: frozenset[str], b: frozenset[str]) -> frozenset[str] | None:

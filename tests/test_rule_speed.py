@@ -9,12 +9,14 @@
   (``MarkerFinder._phrase_spans_together``): ``rule_hits`` must equal the
   per-turn path (``turn_hits``, a Doc per turn) on tickets whose turns start
   and end with every kind of whitespace, special cases and phrases.
-- The fold-character tests (``in`` per character) are the set tests they replace.
+- The fold-character tests (``in`` per character) are the set tests they replace,
+  and ``gates.scan_text`` its split-and-join form.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import types
 
 import pytest
@@ -201,3 +203,19 @@ def test_fold_character_tests(text):
 
     assert hyper._holds_fold_ascii(text) == (not hyper.FOLD_ASCII.isdisjoint(text))
     assert any(ch in text for ch in gates._FOLD_SPECIAL_CHARS) == (not gates.FOLD_SPECIAL.isdisjoint(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(["a", "B", " ", "\n", "\t", "\r", "\u00a0", "\u2028", "\u3000", "\u2019",
+                                         "'", "\x1c", "\x85", "\u200b", "\u0130", "\x00", "\U0001f600", "\u00e9"]),
+               max_size=30))
+def test_scan_text_is_the_split_form(text):
+    from effortnlp.gates import scan_text
+
+    low = text.lower()
+    assert scan_text(low) == "".join(low.replace("\u2019", "'").split())
+
+
+def test_every_whitespace_but_space_is_unprintable():
+    """What ``scan_text``'s shortcut rests on."""
+    assert all(not chr(c).isprintable() for c in range(sys.maxunicode + 1) if chr(c).isspace() and c != 0x20)
