@@ -69,6 +69,9 @@ from .schema import MARKERS, MarkerHit, Ticket
 NEGATIVE = "NOT"
 _ALT = re.compile(r"\(([^()]*)\)")
 
+#: No token pattern may match (``rule_hits``' ``only``, shared rather than made per turn)
+_NOTHING: frozenset[str] = frozenset()
+
 #: Longest text given to spaCy in one piece; longer turns are cut into windows
 #: at whitespace (spaCy refuses texts over ``nlp.max_length`` and memory grows
 #: with Doc size).
@@ -637,16 +640,15 @@ class MarkerFinder:
         for k, (i, text, speaker) in enumerate(turns):
             pos, neg = filters[speaker]
             mask, ns = masks[k], scanned[k]
-            if not (
-                pos.possible(mask, ns)
-                or (
-                    (regex_found := spans.get(i))
-                    and any(sp.rule.label != NEGATIVE for sp in regex_found)
-                    and neg.possible(mask, ns)
-                )
-            ):
+            # pos.possible() or (a positive regex hit and neg.possible()); the patterns both let through
+            names = pos.answer(mask, ns)
+            if names is not None:
+                names += neg.answer(mask, ns) or ()
+            elif (regex_found := spans.get(i)) and any(sp.rule.label != NEGATIVE for sp in regex_found):
+                names = neg.answer(mask, ns)
+            if names is None:
                 continue  # no phrase or token pattern can match here
-            only = frozenset(pos.possible_patterns(mask, ns) + neg.possible_patterns(mask, ns))
+            only = frozenset(names) if names else _NOTHING
             if len(text) > MAX_CHUNK_CHARS:
                 token_spans[k] = self._turn_token_spans(text, speaker, only)
             elif only or not self._joinable:

@@ -337,7 +337,10 @@ class IndexedFilter:
     out), it answers what ``TurnFilter`` answers, without a regex search.
     """
 
-    __slots__ = ("always", "entries", "phrase_bit")
+    __slots__ = ("_by_bits", "_names", "always", "entries", "phrase_bit", "touch")
+
+    #: ``answer`` remembers this many bit combinations at most
+    MAX_REMEMBERED = 4096
 
     def __init__(self, base: TurnFilter, group) -> None:
         self.always = base.always
@@ -353,6 +356,32 @@ class IndexedFilter:
                     if keys and all(map(_testable, keys)):
                         need |= group(keys)
             self.entries.append((name, op, need))
+        #: every bit the answers depend on
+        self.touch = self.phrase_bit
+        for _, _, need in self.entries:
+            self.touch |= need
+        self._names = tuple(name for name, _, _ in self.entries)
+        #: ``mask & touch`` -> (phrase bit set, the (name, pieces) whose bits are all set)
+        self._by_bits: dict[int, tuple[bool, tuple[tuple[str, OrderedPieces], ...]]] = {}
+
+    def answer(self, mask: int, scanned: str) -> tuple[str, ...] | None:
+        """``None`` if ``possible`` says no, else what ``possible_patterns`` says: in one go.
+
+        Each pattern's pieces are searched once (asking ``possible`` and then
+        ``possible_patterns`` searches them twice), and which patterns have
+        all their bits set is looked up by the bits that matter.
+        """
+        if self.always:
+            return self._names
+        bits = mask & self.touch
+        known = self._by_bits.get(bits)
+        if known is None:
+            known = (bool(bits & self.phrase_bit), tuple((name, op) for name, op, need in self.entries if bits & need == need))
+            if len(self._by_bits) < self.MAX_REMEMBERED:
+                self._by_bits[bits] = known
+        phrase, candidates = known
+        names = tuple(name for name, op in candidates if op.possible(scanned)) if candidates else ()
+        return names if names or phrase else None
 
     def possible(self, mask: int, scanned: str) -> bool:
         """False only if no phrase and no pattern of the filter can match in the turn."""

@@ -9,6 +9,7 @@
   (``MarkerFinder._phrase_spans_together``): ``rule_hits`` must equal the
   per-turn path (``turn_hits``, a Doc per turn) on tickets whose turns start
   and end with every kind of whitespace, special cases and phrases.
+- ``IndexedFilter.answer`` is ``possible`` and ``possible_patterns`` in one.
 - The fold-character tests (``in`` per character) are the set tests they replace,
   and ``gates.scan_text`` its split-and-join form.
 """
@@ -219,3 +220,53 @@ def test_scan_text_is_the_split_form(text):
 def test_every_whitespace_but_space_is_unprintable():
     """What ``scan_text``'s shortcut rests on."""
     assert all(not chr(c).isprintable() for c in range(sys.maxunicode + 1) if chr(c).isspace() and c != 0x20)
+
+
+# -- IndexedFilter.answer ------------------------------------------------------------------
+
+
+def test_filter_answer_is_possible_and_possible_patterns(finder, tickets):
+    texts = [t.text for tk in tickets for t in tk.turns if t.text]
+    texts += ["waited 3 days", "on hold for 20 mins", "why can't you", "they will contact you", "the team will look"]
+    plains = [t.replace("\u2019", "'") for t in texts]
+    masks, scanned = finder._literals.scan(texts, [p.lower() for p in plains])
+    some = 0
+    for mask, ns in zip(masks, scanned, strict=True):
+        for pos, neg in finder._indexed_filters.values():
+            for filt in (pos, neg):
+                want = filt.possible_patterns(mask, ns) if filt.possible(mask, ns) else None
+                assert filt.answer(mask, ns) == want
+                some += bool(want)
+    assert some > 20
+
+
+def test_filter_answer_with_custom_patterns(tmp_path):
+    rules = [
+        {"id": "w.num", "label": "WAIT", "pattern": [{"LOWER": {"IN": ["waited", "queued"]}}, {"OP": "{0,2}"},
+                                                     {"LIKE_NUM": True}, {"LOWER": {"IN": ["mins", "hours"]}}]},
+        {"id": "w.any", "label": "WAIT", "pattern": [{"OP": "?"}, {"LIKE_NUM": True}]},
+        {"id": "p.ph", "label": "REPEAT_INFO", "phrases": ["as i said"]},
+        {"id": "x.not", "label": "NOT", "suppresses": ["WAIT"], "pattern": [{"IS_DIGIT": True}, {"LOWER": "x"}]},
+    ]
+    (tmp_path / "r.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rules))
+    f = MarkerFinder(pattern_dir=tmp_path, detectors=False)
+    texts = ["I waited 20 mins", "as I said", "nothing", "3 x", "queued for two hours", ""]
+    masks, scanned = f._literals.scan(texts, [t.lower() for t in texts])
+    for mask, ns in zip(masks, scanned, strict=True):
+        for pair in f._indexed_filters.values():
+            for filt in pair:
+                want = filt.possible_patterns(mask, ns) if filt.possible(mask, ns) else None
+                assert filt.answer(mask, ns) == want
+
+
+def test_filter_answer_remembers_a_bounded_number_of_bit_sets(finder, monkeypatch):
+    from effortnlp.prefilter import IndexedFilter
+
+    pos = finder._indexed_filters["agent"][0]
+    monkeypatch.setattr(IndexedFilter, "MAX_REMEMBERED", 3)
+    monkeypatch.setattr(pos, "_by_bits", {})
+    for bit in range(pos.touch.bit_length()):
+        mask = 1 << bit
+        want = pos.possible_patterns(mask, "") if pos.possible(mask, "") else None
+        assert pos.answer(mask, "") == want
+    assert len(pos._by_bits) == 3

@@ -686,6 +686,7 @@ def test_rule_hits_equal_per_turn_without_the_filter(finder, tickets, monkeypatc
 
     monkeypatch.setattr(prefilter.IndexedFilter, "possible", lambda self, mask, ns: True)
     monkeypatch.setattr(prefilter.IndexedFilter, "possible_patterns", lambda self, mask, ns: tuple(n for n, _, _ in self.entries))
+    monkeypatch.setattr(prefilter.IndexedFilter, "answer", lambda self, mask, ns: tuple(n for n, _, _ in self.entries))
     assert fast == [_key(finder.rule_hits(t)) for t in tickets]
 
 
