@@ -562,43 +562,33 @@ class MarkerFinder:
         return self._resolve(spans, text, speaker, turn)
 
     def _resolve(self, spans: list[_Span], text: str, speaker: str, turn: int) -> list[MarkerHit]:
-        negs = [
-            _sentence_span(sp, text) if sp.rule.scope == "sentence" else sp
-            for sp in spans
-            if sp.rule.label == NEGATIVE
-        ]
-        pos = [sp for sp in spans if sp.rule.label != NEGATIVE]
-        kept: list[_Span] = []
-        for sp in pos:
-            if any(
-                sp.rule.label in n.rule.suppresses
-                and (n.rule.scope == "turn" or (n.start < sp.end and sp.start < n.end))
-                for n in negs
-            ):
-                continue
-            kept.append(sp)
+        negs = [sp for sp in spans if sp.rule.label == NEGATIVE]
+        if negs:
+            negs = [_sentence_span(sp, text) if sp.rule.scope == "sentence" else sp for sp in negs]
+            kept = [
+                sp
+                for sp in spans
+                if sp.rule.label != NEGATIVE
+                and not any(
+                    sp.rule.label in n.rule.suppresses
+                    and (n.rule.scope == "turn" or (n.start < sp.end and sp.start < n.end))
+                    for n in negs
+                )
+            ]
+        else:  # the usual case: nothing to suppress
+            kept = list(spans)
         # Several rules of one label often overlap the same words: keep the longest.
-        kept.sort(key=lambda sp: (sp.start, -(sp.end - sp.start)))
+        if len(kept) > 1:
+            kept.sort(key=_longest_first)
         out: list[MarkerHit] = []
         last_end: dict[str, int] = {}
         for sp in kept:
-            if sp.start < last_end.get(sp.rule.label, -1):
+            rule = sp.rule
+            if sp.start < last_end.get(rule.label, -1):
                 continue
-            last_end[sp.rule.label] = sp.end
-            detail = {"target": sp.rule.target} if sp.rule.target else {}
-            out.append(
-                MarkerHit(
-                    label=sp.rule.label,
-                    rule_id=sp.rule.id,
-                    turn=turn,
-                    speaker=speaker,
-                    start=sp.start,
-                    end=sp.end,
-                    text=text[sp.start : sp.end],
-                    source="rule",
-                    detail=detail,
-                )
-            )
+            last_end[rule.label] = sp.end
+            detail = {"target": rule.target} if rule.target else {}
+            out.append(MarkerHit(rule.label, rule.id, turn, speaker, sp.start, sp.end, text[sp.start : sp.end], "rule", detail))
         return out
 
     # -- per ticket -----------------------------------------------------------
@@ -637,14 +627,14 @@ class MarkerFinder:
         #: per turn tokenized on its own: its phrase and token-pattern spans
         token_spans: dict[int, list[_Span]] = {}
         together: list[int] = []  # turns where only phrases may match: tokenized together
-        for k, (i, text, speaker) in enumerate(turns):
+        for k, (_, text, speaker) in enumerate(turns):
             pos, neg = filters[speaker]
             mask, ns = masks[k], scanned[k]
             # pos.possible() or (a positive regex hit and neg.possible()); the patterns both let through
             names = pos.answer(mask, ns)
             if names is not None:
                 names += neg.answer(mask, ns) or ()
-            elif (regex_found := spans.get(i)) and any(sp.rule.label != NEGATIVE for sp in regex_found):
+            elif (regex_found := spans.get(k)) and any(sp.rule.label != NEGATIVE for sp in regex_found):
                 names = neg.answer(mask, ns)
             if names is None:
                 continue  # no phrase or token pattern can match here
@@ -658,12 +648,13 @@ class MarkerFinder:
         if together:
             self._phrase_spans_together(turns, together, token_spans)
         hits: list[MarkerHit] = []
-        for k, (i, text, speaker) in enumerate(turns):
+        for k in sorted(spans.keys() | token_spans.keys()) if spans else sorted(token_spans):
             found = token_spans.get(k)
-            regex_found = spans.get(i)
+            regex_found = spans.get(k)
             if regex_found:
                 found = regex_found + found if found else regex_found
             if found:
+                i, text, speaker = turns[k]
                 hits.extend(self._resolve(found, text, speaker, i))
         return hits
 
@@ -752,7 +743,7 @@ class MarkerFinder:
     def _regex_spans(
         self, turns: list[tuple[int, str, str]], spans: dict[int, list[_Span]], masks: list[int], lows: list[str]
     ) -> None:
-        """Regex rule matches, appended to ``spans`` per turn in rule order.
+        """Regex rule matches, appended to ``spans`` per turn (position in ``turns``) in rule order.
 
         Each speaker's turns are scanned once by Hyperscan (``_hyper``,
         ``effortnlp.hyper``): a rule (or, for a ``Branches`` rule, each of
@@ -768,13 +759,10 @@ class MarkerFinder:
         finds what the whole pattern finds there.
         """
         texts = [t[1] for t in turns]
-        # Regexes run as their lowered twins (``gates.lowered_twin``) on the lower-cased
-        # texts where that is safe: the same spans, about twice as fast.
-        safe = [t.isascii() or gate_text(t) is not None for t in texts]
         twins = self._twins
-        members: dict[str, list[int]] = {"any": list(range(len(turns)))}
-        for who in ("customer", "agent"):
-            members[who] = [k for k, t in enumerate(turns) if t[2] == who]
+        members: dict[str, list[int]] = {"any": list(range(len(turns))), "customer": [], "agent": []}
+        for k, t in enumerate(turns):
+            members[t[2]].append(k)
         # The alternatives that may run: the bits they need are in their speaker's turns.
         plan = self._regex_plan
         candidates: dict[int, list[int]] = {}
@@ -810,6 +798,7 @@ class MarkerFinder:
                 else:  # an "any" rule: found in both speakers' turns
                     scanned[step] = sorted(got + mine)
         groups: dict[str, _Group] = {}
+        safe: list[bool] | None = None
         for r in sorted(candidates):
             rule, alts = plan[r]
             who = rule.speaker
@@ -834,6 +823,10 @@ class MarkerFinder:
                 regex = rule.regex if picked[0] is None else self._branches[rule.id].regex(key[1])  # type: ignore[arg-type]
                 pair = twins[key] = (regex, lowered_twin(regex))
             regex, twin = pair
+            if safe is None:
+                # Regexes run as their lowered twins (``gates.lowered_twin``) on the lower-cased
+                # texts where that is safe: the same spans, about twice as fast.
+                safe = [t.isascii() or gate_text(t) is not None for t in texts]
             sep = self._join_sep[rule.id]
             if sep is not None and 2 * len(found) > len(ks):
                 group = groups.get(who)
@@ -851,10 +844,9 @@ class MarkerFinder:
                     spans.setdefault(group.index[j], []).append(_Span(rule, s - off, m.end() - off))
                 continue
             for k in sorted(found):
-                i = turns[k][0]
                 matches = twin.finditer(lows[k]) if twin is not None and safe[k] else regex.finditer(texts[k])
                 for m in matches:
-                    spans.setdefault(i, []).append(_Span(rule, m.start(), m.end()))
+                    spans.setdefault(k, []).append(_Span(rule, m.start(), m.end()))
 
     def _turn_token_spans(self, text: str, speaker: str, only: frozenset[str] | None = None) -> list[_Span]:
         """Phrase and token matches of one turn, tokenized on its own (in windows if long)."""
@@ -888,6 +880,10 @@ class MarkerFinder:
     def find_many(self, tickets: Iterable[Ticket]) -> Iterator[tuple[Ticket, list[MarkerHit]]]:
         for ticket in tickets:
             yield ticket, self.find(ticket)
+
+
+def _longest_first(sp: _Span) -> tuple[int, int]:
+    return (sp.start, sp.start - sp.end)
 
 
 _SENT_END = re.compile(r"[.!?\n]")
@@ -940,7 +936,7 @@ def _min_one(op: str) -> bool:
 
 
 class _Group:
-    """The turns one speaker's rules run on: texts, turn numbers, offsets in the joined text.
+    """The turns one speaker's rules run on: texts, positions in ``turns``, offsets in the joined text.
 
     Every separator is one character, so the offsets hold for any of them.
     """
@@ -956,7 +952,7 @@ class _Group:
     ):
         mine = [k for k, t in enumerate(turns) if who == "any" or t[2] == who]
         self.texts = [turns[k][1] for k in mine]
-        self.index = [turns[k][0] for k in mine]
+        self.index = mine
         #: the texts lower-cased, and whether all of them are safe for lowered twins
         self.lows = [lows[k] for k in mine] if lows is not None else [t.lower() for t in self.texts]
         self.safe = all(safe[k] for k in mine) if safe is not None else False

@@ -10,6 +10,8 @@
   per-turn path (``turn_hits``, a Doc per turn) on tickets whose turns start
   and end with every kind of whitespace, special cases and phrases.
 - ``IndexedFilter.answer`` is ``possible`` and ``possible_patterns`` in one.
+- ``MarkerFinder._resolve`` (negatives, then the longest span per label) is
+  its plain form, on fuzzed spans of every rule, negatives of each scope included.
 - The fold-character tests (``in`` per character) are the set tests they replace,
   and ``gates.scan_text`` its split-and-join form.
 """
@@ -270,3 +272,65 @@ def test_filter_answer_remembers_a_bounded_number_of_bit_sets(finder, monkeypatc
         want = pos.possible_patterns(mask, "") if pos.possible(mask, "") else None
         assert pos.answer(mask, "") == want
     assert len(pos._by_bits) == 3
+
+
+# -- _resolve ------------------------------------------------------------------------------
+
+
+def _plain_resolve(spans, text: str, speaker: str, turn: int):
+    """``MarkerFinder._resolve`` as it was written first."""
+    from effortnlp.markers import NEGATIVE, _sentence_span
+    from effortnlp.schema import MarkerHit
+
+    negs = [_sentence_span(sp, text) if sp.rule.scope == "sentence" else sp for sp in spans if sp.rule.label == NEGATIVE]
+    pos = [sp for sp in spans if sp.rule.label != NEGATIVE]
+    kept = []
+    for sp in pos:
+        if any(sp.rule.label in n.rule.suppresses and (n.rule.scope == "turn" or (n.start < sp.end and sp.start < n.end))
+               for n in negs):
+            continue
+        kept.append(sp)
+    kept.sort(key=lambda sp: (sp.start, -(sp.end - sp.start)))
+    out = []
+    last_end: dict[str, int] = {}
+    for sp in kept:
+        if sp.start < last_end.get(sp.rule.label, -1):
+            continue
+        last_end[sp.rule.label] = sp.end
+        detail = {"target": sp.rule.target} if sp.rule.target else {}
+        out.append(MarkerHit(label=sp.rule.label, rule_id=sp.rule.id, turn=turn, speaker=speaker, start=sp.start,
+                             end=sp.end, text=text[sp.start:sp.end], source="rule", detail=detail))
+    return out
+
+
+def _resolve_rules():
+    f = MarkerFinder.shared()
+    negs = [r for r in f.rules if r.label == "NOT"]
+    by_scope = {r.scope: r for r in negs}
+    pos = [r for r in f.rules if r.label != "NOT"]
+    targeted = [r for r in pos if r.target]
+    from effortnlp.markers import Rule
+
+    labels = sorted({r.label for r in pos})
+    turn_scoped = Rule(id="x.not_turn", label="NOT", suppresses=tuple(labels[::2]), scope="turn", phrases=("x",))
+    return [*sorted(by_scope.values(), key=lambda r: r.id), turn_scoped, *negs[::9], *pos[::17], *targeted[:3]]
+
+
+_RULES = _resolve_rules()
+_TEXT = "I was transferred. Then on hold!\nThey said call back? As I said, thanks for your message. " * 2
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_RULES), st.integers(0, len(_TEXT) - 1), st.integers(1, 40)), max_size=10))
+def test_resolve_is_the_plain_resolve(items):
+    from effortnlp.markers import _Span
+
+    spans = [_Span(rule, a, min(a + n, len(_TEXT))) for rule, a, n in items]
+    got = MarkerFinder.shared()._resolve(list(spans), _TEXT, "agent", 3)
+    assert [(h.label, h.rule_id, h.start, h.end, h.text, h.detail) for h in got] == [
+        (h.label, h.rule_id, h.start, h.end, h.text, h.detail) for h in _plain_resolve(spans, _TEXT, "agent", 3)]
+
+
+def test_resolve_rules_cover_every_scope():
+    assert {r.scope for r in _RULES if r.label == "NOT"} == {"sentence", "span", "turn"}
+    assert any(r.target for r in _RULES)
