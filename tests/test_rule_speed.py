@@ -10,6 +10,8 @@
   per-turn path (``turn_hits``, a Doc per turn) on tickets whose turns start
   and end with every kind of whitespace, special cases and phrases.
 - ``IndexedFilter.answer`` is ``possible`` and ``possible_patterns`` in one.
+- ``prefilter._trie_body`` (shared prefixes) matches where the flat alternation
+  matches, and the like-number regex built with it where the flat one matches.
 - ``MarkerFinder._resolve`` (negatives, then the longest span per label) is
   its plain form, on fuzzed spans of every rule, negatives of each scope included.
 - The fold-character tests (``in`` per character) are the set tests they replace,
@@ -19,6 +21,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import types
 
@@ -334,3 +337,40 @@ def test_resolve_is_the_plain_resolve(items):
 def test_resolve_rules_cover_every_scope():
     assert {r.scope for r in _RULES if r.label == "NOT"} == {"sentence", "span", "turn"}
     assert any(r.target for r in _RULES)
+
+
+# -- alternations with shared prefixes ---------------------------------------------------
+
+
+def _flat(words, sep=""):
+    return "|".join(sep.join(re.escape(ch) for ch in w) for w in sorted(words, key=lambda w: (-len(w), w)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.text(alphabet="abn.,'+", min_size=0, max_size=5), min_size=1, max_size=8),
+       st.text(alphabet="abn.,'+ x", max_size=25), st.sampled_from(["", "[,.]*"]))
+def test_trie_alternation_finds_what_the_flat_one_finds(words, text, sep):
+    from effortnlp.prefilter import _trie_body
+
+    flat, trie = re.compile(f"(?:{_flat(words, sep)})"), re.compile(f"(?:{_trie_body(words, sep)})")
+    for pos in range(len(text) + 1):
+        a, b = flat.search(text, pos), trie.search(text, pos)
+        assert (a and a.start()) == (b and b.start()), (words, text, pos)
+        assert bool(flat.fullmatch(text, pos)) == bool(trie.fullmatch(text, pos))
+
+
+def test_like_num_regex_is_the_flat_one(tickets):
+    from spacy.lang.en.lex_attrs import _num_words, _ordinal_words
+
+    from effortnlp.gates import scan_text
+    from effortnlp.prefilter import like_num_regex
+
+    words = sorted({w.lower() for w in [*_num_words, *_ordinal_words] if w})
+    flat = re.compile("(?:" + "|".join(["[0-9]", "[^\\x00-\\x7f]", _flat(words, "[,.]*")]) + ")")
+    trie = re.compile(like_num_regex([*_num_words, *_ordinal_words]))
+    texts = [scan_text(t.text.lower()) for tk in tickets[:100] for t in tk.turns if t.text]
+    texts += [w for w in words] + ["t,w,o", "fi.ft.h", "twentyfirst", "x" * 30 + "ninety", "nine", "ninet", "é"]
+    for text in texts:
+        for pos in range(0, len(text) + 1, 7):
+            a, b = flat.search(text, pos), trie.search(text, pos)
+            assert (a and a.start()) == (b and b.start()), (text, pos)
