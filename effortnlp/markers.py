@@ -624,7 +624,7 @@ class MarkerFinder:
         spans: dict[int, list[_Span]] = {}
         self._regex_spans(turns, spans, masks, lows)
         filters = self._indexed_filters
-        #: per turn tokenized on its own: its phrase and token-pattern spans
+        #: per tokenized turn (position in ``turns``): its phrase and token-pattern spans
         token_spans: dict[int, list[_Span]] = {}
         together: list[int] = []  # turns where only phrases may match: tokenized together
         for k, (_, text, speaker) in enumerate(turns):
