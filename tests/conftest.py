@@ -34,3 +34,12 @@ def finder():
     from effortnlp.markers import MarkerFinder
 
     return MarkerFinder.shared()
+
+
+def turn_by_turn_hits(finder, ticket: Ticket):
+    """The plain reference for ``MarkerFinder.rule_hits``: each spoken turn on its own, ``turn_hits``."""
+    hits = []
+    for i, t in enumerate(ticket.turns):
+        if t.text and t.speaker in ("customer", "agent"):
+            hits.extend(finder.turn_hits(t.text, t.speaker, i))
+    return hits

@@ -27,6 +27,7 @@ import types
 
 import pytest
 import spacy
+from conftest import turn_by_turn_hits
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -111,14 +112,6 @@ def test_rule_hits_equal_with_a_tokenizer_that_never_caches(finder, tickets, mon
 # -- turns sharing a Doc for phrase matching -------------------------------------------
 
 
-def _reference(finder: MarkerFinder, ticket: Ticket):
-    hits = []
-    for i, t in enumerate(ticket.turns):
-        if t.text and t.speaker in ("customer", "agent"):
-            hits.extend(finder.turn_hits(t.text, t.speaker, i))
-    return hits
-
-
 def test_joined_turns_equal_the_per_turn_path(finder, tickets):
     n = together = 0
     spy = finder._phrase_spans_together
@@ -132,7 +125,7 @@ def test_joined_turns_equal_the_per_turn_path(finder, tickets):
     try:
         for ticket in tickets:
             fast = _key(finder.rule_hits(ticket))
-            assert fast == _key(_reference(finder, ticket)), ticket.ticket_id
+            assert fast == _key(turn_by_turn_hits(finder, ticket)), ticket.ticket_id
             n += len(fast)
     finally:
         del finder._phrase_spans_together
@@ -182,7 +175,7 @@ def _cut_tickets(draw) -> Ticket:
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(_cut_tickets())
 def test_joined_turns_equal_the_per_turn_path_fuzzed(finder, ticket):
-    assert _key(finder.rule_hits(ticket)) == _key(_reference(finder, ticket))
+    assert _key(finder.rule_hits(ticket)) == _key(turn_by_turn_hits(finder, ticket))
 
 
 def test_joined_texts_stay_under_the_chunk_size(finder, monkeypatch):
@@ -195,7 +188,7 @@ def test_joined_texts_stay_under_the_chunk_size(finder, monkeypatch):
     texts = ["I have been on hold for ages", "please escalate this to your manager", "as I said before",
              "transferred again and again", "x" * 70 + " as I said"]
     ticket = Ticket(ticket_id="cap", turns=tuple(Turn("customer", t) for t in texts))
-    assert _key(finder.rule_hits(ticket)) == _key(_reference(finder, ticket))
+    assert _key(finder.rule_hits(ticket)) == _key(turn_by_turn_hits(finder, ticket))
     assert len(seen) > 1 and all(len(t) <= 60 or "\n" not in t for t in seen)
 
 

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import turn_by_turn_hits
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -85,14 +86,6 @@ def _key(hits) -> list[tuple]:
             for h in hits]
 
 
-def _reference(finder: MarkerFinder, ticket: Ticket):
-    hits = []
-    for i, t in enumerate(ticket.turns):
-        if t.text and t.speaker in ("customer", "agent"):
-            hits.extend(finder.turn_hits(t.text, t.speaker, i))
-    return hits
-
-
 def _hyperscan_installed() -> bool:
     from effortnlp import hyper
 
@@ -132,7 +125,7 @@ def test_rule_hits_equal_the_per_turn_path(which, tickets, request):
     digest_fast, digest_ref = hashlib.sha256(), hashlib.sha256()
     n = 0
     for ticket in tickets:
-        fast, ref = _key(finder.rule_hits(ticket)), _key(_reference(finder, ticket))
+        fast, ref = _key(finder.rule_hits(ticket)), _key(turn_by_turn_hits(finder, ticket))
         assert fast == ref, ticket.ticket_id
         digest_fast.update(repr(fast).encode())
         digest_ref.update(repr(ref).encode())
@@ -206,7 +199,7 @@ def test_explicit_requires_key(tmp_path, hyperscan):
     f.turn_filters()
     assert [g.sets for _, g in f._regex_gates] == [(frozenset({"zz"}),)]
     ticket = Ticket(ticket_id="t", turns=(Turn("customer", "bzzz azz"), Turn("customer", "nothing")))
-    assert _key(f.rule_hits(ticket)) == _key(_reference(f, ticket))
+    assert _key(f.rule_hits(ticket)) == _key(turn_by_turn_hits(f, ticket))
     assert [h.text for h in f.rule_hits(ticket)] == ["bzzz", "azz"]
 
 
@@ -349,7 +342,7 @@ def test_rule_hits_equal_per_turn_with_every_regex_path(tmp_path, tickets, hyper
     n = 0
     for ticket in [*tickets, *extra]:
         fast = _key(f.rule_hits(ticket))
-        assert fast == _key(_reference(f, ticket)), ticket.ticket_id
+        assert fast == _key(turn_by_turn_hits(f, ticket)), ticket.ticket_id
         n += len(fast)
     assert n > 200
 
@@ -768,7 +761,7 @@ def test_turn_filter_with_custom_token_patterns(tmp_path, tickets):
     n = 0
     for ticket in [*tickets[:150], *extra]:
         fast = _key(f.rule_hits(ticket))
-        assert fast == _key(_reference(f, ticket)), ticket.ticket_id
+        assert fast == _key(turn_by_turn_hits(f, ticket)), ticket.ticket_id
         n += len(fast)
     for text in texts:
         _assert_filter_sound(f, text)
@@ -877,7 +870,7 @@ def test_rule_hits_equal_per_turn_with_branched_regexes(tmp_path, tickets, hyper
     n = 0
     for ticket in [*tickets, *extra]:
         fast = _key(f.rule_hits(ticket))
-        assert fast == _key(_reference(f, ticket)), ticket.ticket_id
+        assert fast == _key(turn_by_turn_hits(f, ticket)), ticket.ticket_id
         n += len(fast)
     assert n > 100
 
@@ -1042,6 +1035,6 @@ def test_custom_regex_rules_with_odd_literals(tmp_path, tickets, hyperscan):
     n = 0
     for ticket in [*tickets[:50], *extra]:
         fast = _key(f.rule_hits(ticket))
-        assert fast == _key(_reference(f, ticket)), ticket.ticket_id
+        assert fast == _key(turn_by_turn_hits(f, ticket)), ticket.ticket_id
         n += len(fast)
     assert n >= 3
