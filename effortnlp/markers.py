@@ -72,6 +72,13 @@ _ALT = re.compile(r"\(([^()]*)\)")
 #: No token pattern may match (``rule_hits``' ``only``, shared rather than made per turn)
 _NOTHING: frozenset[str] = frozenset()
 
+#: Chunks the tokenizer's cache may hold (spaCy's default is 10,000). Real chat dumps hold more
+#: distinct chunks than that (names, numbers, typos, links), and past the limit a chunk is split by
+#: the affix regexes again on every occurrence: on the real conversations a second pass costs a
+#: third less with this. An entry takes about 0.2 KB, so the cache and the set of chunks warmed
+#: for it (``_tokenize``) stay under about 30 MB (the vocabulary's lexemes grow with the dump anyway).
+TOKENIZER_CACHE = 100_000
+
 #: Longest text given to spaCy in one piece; longer turns are cut into windows
 #: at whitespace (spaCy refuses texts over ``nlp.max_length`` and memory grows
 #: with Doc size).
@@ -213,6 +220,7 @@ class MarkerFinder:
         self.nlp = spacy.blank("en")
         self.nlp.max_length = MAX_CHUNK_CHARS * 2
         self.tokenizer = self.nlp.tokenizer
+        self.tokenizer.max_cache_size = TOKENIZER_CACHE
         #: whitespace-delimited chunks already tokenized on their own (``_tokenize``)
         self._warm: set[str] = set()
         self._by_key: dict[int, Rule] = {}

@@ -100,6 +100,12 @@ def test_warming_stops_at_the_cache_size():
     assert 5 <= len(stand_in._warm) < 5 + max(len(t.split()) for t in texts)
 
 
+def test_finder_tokenizer_cache_size(finder):
+    from effortnlp.markers import TOKENIZER_CACHE
+
+    assert finder.tokenizer.max_cache_size == TOKENIZER_CACHE > 10_000
+
+
 def test_rule_hits_equal_with_a_tokenizer_that_never_caches(finder, tickets, monkeypatch):
     fast = [_key(finder.rule_hits(t)) for t in tickets]
     assert sum(map(len, fast)) > 300
