@@ -730,10 +730,16 @@ class MarkerFinder:
         once a chunk of a Doc hits a special case ("I'm", "don't", ":)"),
         nothing later in that Doc is saved (a flag set for the whole Doc;
         spaCy issue #1250), so a word that mostly follows one is split again
-        on every turn. Tokenizing each chunk not seen before on its own
-        first (a special case then stays uncached, the rest is saved) roughly
-        halves the tokenizer's time on chat turns. The cache only ever holds
-        what tokenizing the chunk finds anyway, so the Doc is the same.
+        on every turn. Tokenizing the chunks not seen before first, in a
+        text of their own, roughly halves the tokenizer's time on chat turns.
+        The cache only ever holds what tokenizing the chunk finds anyway, so
+        the Doc is the same.
+
+        That text holds only chunks of word characters and hyphens that are
+        no special case themselves (those are looked up before the cache,
+        nothing to save): one tokenizer call for them all (a Doc costs more
+        than a short word). A chunk with other characters may hold a special
+        case behind punctuation ("(I'm", "e.g.,") and is tokenized on its own.
 
         Only chunks up to the tokenizer's ``max_cache_size`` are warmed: it
         stops saving there, and the set of warmed chunks stays bounded.
@@ -742,10 +748,19 @@ class MarkerFinder:
         if len(warm) < tokenizer.max_cache_size:
             chunks = text.split()  # at str.isspace, like the tokenizer
             if not warm.issuperset(chunks):
+                specials = tokenizer.rules
+                plain: list[str] = []
                 for chunk in chunks:
                     if chunk not in warm:
-                        tokenizer(chunk)
                         warm.add(chunk)
+                        if chunk in specials:
+                            continue
+                        if _MAY_HIDE_SPECIAL.search(chunk):
+                            tokenizer(chunk)
+                        else:
+                            plain.append(chunk)
+                if plain:
+                    tokenizer(" ".join(plain))
         return tokenizer(text)
 
     def _regex_spans(
@@ -888,6 +903,10 @@ class MarkerFinder:
     def find_many(self, tickets: Iterable[Ticket]) -> Iterator[tuple[Ticket, list[MarkerHit]]]:
         for ticket in tickets:
             yield ticket, self.find(ticket)
+
+
+#: A character around which a chunk may hide a special case behind affixes ("(I'm", "e.g.,", ":))").
+_MAY_HIDE_SPECIAL = re.compile(r"[^\w\-]")
 
 
 def _longest_first(sp: _Span) -> tuple[int, int]:
