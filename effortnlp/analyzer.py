@@ -59,7 +59,7 @@ class EffortAnalyzer:
 
     def score_many(self, tickets: Sequence[Ticket]) -> list[EffortResult]:
         """Score one batch of tickets."""
-        hits_list = [self.finder.find(t) for t in tickets]
+        hits_list = self.finder.find_all(tickets)
         feats_list = [featurize(t, h) for t, h in zip(tickets, hits_list, strict=True)]
         return score_batch(self.model, tickets, hits_list, feats_list)
 

@@ -134,6 +134,28 @@ def test_rule_hits_equal_the_per_turn_path(which, tickets, request):
     assert n > 500  # the corpus exercises the rules
 
 
+@pytest.mark.parametrize("which", ["finder", "hyper_finder"])
+def test_rule_hits_of_a_batch_equal_ticket_by_ticket(which, tickets, request):
+    """``rule_hits_many`` goes stage by stage over the batch; each ticket's hits stay its own."""
+    finder = request.getfixturevalue(which)
+    # tickets without a customer or agent turn with text sit between the others
+    batch = [Ticket("none", ()), *tickets[:150], Ticket("sys", (Turn("system", "I was transferred"),)), *tickets[150:]]
+    many = [_key(h) for h in finder.rule_hits_many(batch)]
+    assert many == [_key(turn_by_turn_hits(finder, t)) for t in batch]
+    assert many[0] == many[151] == [] and sum(map(len, many)) > 500
+
+
+def test_find_all_equals_find_ticket_by_ticket(tickets):
+    full = MarkerFinder()  # with the cross-turn detectors
+    batch = [*tickets[:100], Ticket("none", ()), *tickets[100:]]
+    many = [_key(h) for h in full.find_all(batch)]
+    assert many == [_key(full.find(t)) for t in batch]
+    assert [(t.ticket_id, _key(h)) for t, h in full.find_many(iter(batch), batch_size=7)] == [
+        (t.ticket_id, k) for t, k in zip(batch, many, strict=True)
+    ]
+    assert sum(1 for h in many if any(k[1].startswith("crossturn.") for k in h)) > 20
+
+
 def test_every_regex_rule_is_gated_or_known_ungated(finder):
     ungated = {rule.id for rule, gate in finder._regex_gates if not gate.sets and gate.prefilter is None}
     assert not ungated, f"add a 'requires' key to: {sorted(ungated)}"
