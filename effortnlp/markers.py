@@ -630,7 +630,7 @@ class MarkerFinder:
         """
         staged = [self._scan_turns(ticket) for ticket in tickets]
         regex_spans: list[dict[int, list[_Span]]] = [{} for _ in staged]
-        for s, spans in zip(staged, regex_spans):
+        for s, spans in zip(staged, regex_spans, strict=True):
             if s is not None:
                 self._regex_spans(s[0], spans, s[1], s[3])
         return [
