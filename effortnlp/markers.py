@@ -62,9 +62,9 @@ from .gates import (
     spaceless_short,
     split_branches,
 )
-from .prefilter import IndexedFilter, TurnFilter, like_num_regex
+from .prefilter import IndexedFilter, PhraseWindows, TurnFilter, like_num_regex
 from .scan import LiteralIndex
-from .schema import MARKERS, MarkerHit, Ticket
+from .schema import MARKERS, MarkerHit, Ticket, new_hit
 
 NEGATIVE = "NOT"
 _ALT = re.compile(r"\(([^()]*)\)")
@@ -379,6 +379,11 @@ class MarkerFinder:
             for who, (pos, neg) in self.turn_filters().items()
         }
         index.build()
+        #: per speaker: where in a turn its phrases may match (``None``: tokenize whole turns)
+        self._phrase_windows: dict[str, PhraseWindows | None] = {}
+        for who, (pos, neg) in self.turn_filters().items():
+            windows = PhraseWindows(pos.phrases + neg.phrases)
+            self._phrase_windows[who] = windows if windows.usable and not (pos.always or neg.always) else None
 
     def turn_filters(self) -> dict[str, tuple[TurnFilter, TurnFilter]]:
         """Per speaker: (positive rules' filter, negative rules' filter) for skipping tokenization.
@@ -596,7 +601,7 @@ class MarkerFinder:
                 continue
             last_end[rule.label] = sp.end
             detail = {"target": rule.target} if rule.target else {}
-            out.append(MarkerHit(rule.label, rule.id, turn, speaker, sp.start, sp.end, text[sp.start : sp.end], "rule", detail))
+            out.append(new_hit(rule.label, rule.id, turn, speaker, sp.start, sp.end, text[sp.start : sp.end], "rule", detail))
         return out
 
     # -- per ticket -----------------------------------------------------------
@@ -618,7 +623,9 @@ class MarkerFinder:
         negative rule may), and then matched with only the token patterns
         that may match. Turns no rule hit skip the resolving step. Turns in
         which only phrases may match (most of them) share a Doc
-        (``_phrase_spans_together``); the others get one each. Either way
+        (``_phrase_spans_together``), and of those only the runs of chunks
+        where a phrase's key is found (``prefilter.PhraseWindows``) are
+        tokenized; the other turns get a Doc each. Either way
         the tokenizer's cache is first given the chunks it lacks
         (``_tokenize``): spaCy stops saving chunks in a Doc after its first
         special case ("I'm"), which would make long Docs several times slower.
@@ -653,11 +660,12 @@ class MarkerFinder:
 
     def _token_and_resolve(self, staged, spans: dict[int, list[_Span]]) -> list[MarkerHit]:
         """A ticket's phrase and token matches, merged with its regex ``spans`` and resolved into hits."""
-        turns, masks, scanned, _ = staged
+        turns, masks, scanned, lows = staged
         filters = self._indexed_filters
         #: per tokenized turn (position in ``turns``): its phrase and token-pattern spans
         token_spans: dict[int, list[_Span]] = {}
-        together: list[int] = []  # turns where only phrases may match: tokenized together
+        #: pieces (turn, start, end) of the turns where only phrases may match: tokenized together
+        together: list[tuple[int, int, int]] = []
         for k, (_, text, speaker) in enumerate(turns):
             pos, neg = filters[speaker]
             mask, ns = masks[k], scanned[k]
@@ -674,8 +682,10 @@ class MarkerFinder:
                 token_spans[k] = self._turn_token_spans(text, speaker, only)
             elif only or not self._joinable:
                 token_spans[k] = self._spans(self._tokenize(text.replace("\u2019", "'")), speaker, only)
+            elif (windows := self._phrase_windows.get(speaker)) is not None and len(lows[k]) == len(text):
+                together.extend((k, a, b) for a, b in windows.windows(text, ns))
             else:
-                together.append(k)
+                together.append((k, 0, len(text)))
         if together:
             self._phrase_spans_together(turns, together, token_spans)
         hits: list[MarkerHit] = []
@@ -689,8 +699,16 @@ class MarkerFinder:
                 hits.extend(self._resolve(found, text, speaker, i))
         return hits
 
-    def _phrase_spans_together(self, turns: list[tuple[int, str, str]], ks: list[int], out: dict[int, list[_Span]]) -> None:
-        """Phrase matches of turns ``ks`` (no token pattern may match in them), one Doc for many turns.
+    def _phrase_spans_together(
+        self, turns: list[tuple[int, str, str]], pieces: list[tuple[int, int, int]], out: dict[int, list[_Span]]
+    ) -> None:
+        """Phrase matches in ``pieces`` of turns (no token pattern may match in them), one Doc for many.
+
+        A piece ``(k, start, end)`` is ``turns[k]``'s text from ``start`` to
+        ``end``: the whole turn, or a run of its whitespace-separated chunks
+        (``prefilter.PhraseWindows``) that every phrase match of the turn is
+        in; a turn's pieces come in order and do not overlap. Spans go to
+        ``out[k]`` with offsets in the turn's text.
 
         Each Doc and each matcher call has a fixed cost of several microseconds,
         more than tokenizing a short turn's words; so the turns are joined,
@@ -714,9 +732,9 @@ class MarkerFinder:
           token along the tokens that continue some phrase) reports per turn
           the same matches in the same order.
         """
-        texts = [turns[k][1].replace("\u2019", "'") for k in ks]
+        texts = [turns[k][1][a:b].replace("\u2019", "'") for k, a, b in pieces]
         phrase_matcher, by_key = self.phrase_matcher, self._by_key
-        n = len(ks)
+        n = len(pieces)
         lo = 0
         while lo < n:
             # as many turns as fit in one text of MAX_CHUNK_CHARS (at least one)
@@ -734,10 +752,10 @@ class MarkerFinder:
                 a = doc[s].idx
                 j = bisect_right(starts, a) - 1
                 rule = by_key[key]
-                k = ks[lo + j]
+                k, base, _ = pieces[lo + j]
                 if rule.speaker == "any" or rule.speaker == turns[k][2]:
                     last = doc[e - 1]
-                    off = starts[j]
+                    off = starts[j] - base
                     spans = out.get(k)
                     if spans is None:
                         spans = out[k] = []

@@ -260,7 +260,9 @@ class TurnFilter:
         common = frozenset(common)
         #: key -> None (a phrase: a hit is enough) or the patterns anchored on it
         owners: dict[str, list[OrderedPieces] | None] = {}
-        for tokens in phrases:
+        #: the phrases, as given (``PhraseWindows`` reads them)
+        self.phrases: list[list[str]] = [list(tokens) for tokens in phrases]
+        for tokens in self.phrases:
             key = "".join(tokens)
             if not key or not _testable(key):
                 self.always = True
@@ -430,3 +432,92 @@ class IndexedFilter:
         if self.always:
             return tuple(name for name, _, _ in self.entries)
         return tuple(name for name, op, need in self.entries if mask & need == need and op.possible(scanned))
+
+
+class PhraseWindows:
+    """Where in a turn phrase matches can be: the runs of whitespace-separated chunks worth tokenizing.
+
+    A phrase match's tokens, lower-cased and joined without spaces, are the
+    phrase's key (``TurnFilter``: its words joined, cut at ``MAX_KEY``) and
+    then the rest of the phrase; in the turn's scanned form
+    (``gates.scan_text``) they sit where the match's first token starts. So
+    every match starts in a chunk where a key is found (one Aho-Corasick pass
+    over the scanned text) and ends within the phrase's spaceless length of
+    that start. spaCy tokenizes each chunk on its own, so a run of whole chunks
+    cut from the turn has the tokens it has in the turn: the PhraseMatcher
+    finds in the runs exactly the matches it finds in the whole turn, in the
+    same order, and far fewer characters are tokenized.
+
+    ``phrases``: each phrase as the lower-cased texts of its tokens.
+    ``usable`` is false when some phrase cannot be looked for this way (a
+    key ``_testable`` refuses): then callers tokenize whole turns.
+
+    >>> w = PhraseWindows([["on", "hold"], ["call", "back"]])
+    >>> text = "I was put on hold for ages and nobody would call me back"
+    >>> [text[a:b] for a, b in w.windows(text, "".join(text.lower().split()))]
+    ['on hold']
+    """
+
+    __slots__ = ("_automaton", "usable")
+
+    def __init__(self, phrases: Iterable[Sequence[str]]):
+        import ahocorasick
+
+        #: key -> (its length, the longest spaceless length of a phrase with that key)
+        lengths: dict[str, tuple[int, int]] = {}
+        self.usable = True
+        for tokens in phrases:
+            whole = "".join(tokens)
+            if not whole or not _testable(whole):
+                self.usable = False
+                continue
+            key = whole[:MAX_KEY]
+            old = lengths.get(key, (0, 0))[1]
+            lengths[key] = (len(key), max(old, len(whole)))
+        self._automaton = None
+        if self.usable and lengths:
+            automaton = ahocorasick.Automaton()
+            for key, value in lengths.items():
+                automaton.add_word(key, value)
+            automaton.make_automaton()
+            self._automaton = automaton
+
+    def windows(self, text: str, scanned: str) -> list[tuple[int, int]]:
+        """``(start, end)`` in ``text`` of each run of chunks a phrase match may be in, in order.
+
+        ``scanned``: ``gates.scan_text`` of ``text.lower()``, which must be
+        as long as ``text`` (``gates.gate_text`` accepts the text), so
+        that the scanned form's characters are the text's non-space ones.
+        """
+        automaton = self._automaton
+        if automaton is None:
+            return []
+        found = list(automaton.iter(scanned))
+        if not found:
+            return []
+        chunks = text.split()
+        ends = list(itertools.accumulate(map(len, chunks)))  # scanned end of each chunk
+        last = len(chunks) - 1
+        runs: list[tuple[int, int]] = []
+        for e, (key_len, longest) in found:
+            s = e - key_len + 1
+            runs.append((bisect.bisect_right(ends, s), min(bisect.bisect_right(ends, s + longest - 1), last)))
+        # Found by end, so a longer key's run may start before a shorter one's found earlier.
+        runs.sort()
+        merged: list[list[int]] = []
+        for first, upto in runs:
+            if merged and first <= merged[-1][1] + 1:
+                if upto > merged[-1][1]:
+                    merged[-1][1] = upto
+            else:
+                merged.append([first, upto])
+        if len(text) == ends[-1] + last:
+            # n chunks and n - 1 whitespace characters: one between each two (the usual turn),
+            # so chunk k starts at its scanned start + k
+            return [(ends[a] - len(chunks[a]) + a, ends[b] + b) for a, b in merged]
+        spans = [m.span() for m in _CHUNK.finditer(text)]
+        return [(spans[a][0], spans[b][1]) for a, b in merged]
+
+
+#: A whitespace-delimited chunk: ``\S`` is exactly ``not str.isspace()``, as ``str.split`` splits.
+_CHUNK = re.compile(r"\S+")

@@ -180,6 +180,45 @@ class MarkerHit:
         return d
 
 
+class _HitSlots:
+    """``MarkerHit``'s memory layout without its frozen ``__setattr__`` (see ``new_hit``)."""
+
+    __slots__ = MarkerHit.__slots__
+
+
+def _new_hit(label, rule_id, turn, speaker, start, end, text, source, detail) -> MarkerHit:
+    h = _HitSlots()
+    h.label = label
+    h.rule_id = rule_id
+    h.turn = turn
+    h.speaker = speaker
+    h.start = start
+    h.end = end
+    h.text = text
+    h.source = source
+    h.detail = detail
+    h.__class__ = MarkerHit
+    return h  # type: ignore[return-value]
+
+
+def _check_new_hit():
+    """``_new_hit`` when it builds exactly what ``MarkerHit`` builds on this interpreter, else ``MarkerHit``."""
+    args = ("TRANSFER", "r.id", 2, "agent", 3, 9, "passed", "rule", {"target": "dm"})
+    if tuple(f.name for f in fields(MarkerHit)) != _new_hit.__code__.co_varnames[:9]:
+        return MarkerHit
+    try:
+        h = _new_hit(*args)
+        same = type(h) is MarkerHit and h == MarkerHit(*args) and h.detail is args[-1] and hash(h) == hash(MarkerHit(*args))
+    except Exception:  # noqa: BLE001 -- any doubt: the plain constructor
+        return MarkerHit
+    return _new_hit if same else MarkerHit
+
+
+#: ``MarkerHit(label, rule_id, turn, speaker, start, end, text, source, detail)``, every field
+#: given, faster: the rule stage makes one per hit (as ``new_turn`` does for ``Turn``).
+new_hit = _check_new_hit()
+
+
 @dataclass(frozen=True, slots=True)
 class Driver:
     """A feature group that moved the score, with the hits behind it.

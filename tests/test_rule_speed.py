@@ -188,6 +188,7 @@ def test_joined_texts_stay_under_the_chunk_size(finder, monkeypatch):
     from effortnlp import markers
 
     monkeypatch.setattr(markers, "MAX_CHUNK_CHARS", 60)
+    monkeypatch.setattr(finder, "_phrase_windows", dict.fromkeys(finder._phrase_windows))  # whole turns
     seen: list[str] = []
     tokenize = finder._tokenize
     monkeypatch.setattr(finder, "_tokenize", lambda text: seen.append(text) or tokenize(text))
@@ -373,3 +374,69 @@ def test_like_num_regex_is_the_flat_one(tickets):
         for pos in range(0, len(text) + 1, 7):
             a, b = flat.search(text, pos), trie.search(text, pos)
             assert (a and a.start()) == (b and b.start()), (text, pos)
+
+
+# -- phrase windows: only the runs of chunks a phrase match may be in are tokenized
+
+
+def test_phrase_windows_cover_the_phrases_and_nothing_else():
+    from effortnlp.prefilter import PhraseWindows
+
+    w = PhraseWindows([["on", "hold"], ["call", "back"], ["put", "me", "through", "to"], ["ugh"]])
+    text = "I was put on hold for ages and nobody would call me back"
+    assert [text[a:b] for a, b in w.windows(text, "".join(text.lower().split()))] == ["on hold"]
+    # a short key found inside a longer phrase's run: the run starts at the longer phrase
+    text = "Your colleague put me through to someone who then hung up"
+    assert [text[a:b] for a, b in w.windows(text, "".join(text.lower().split()))] == ["put me through to"]
+    # whitespace other than one space between chunks: the same runs, found by offsets
+    text = "  Your\tcolleague  put me\n\nthrough   to someone on\u00a0hold "
+    got = [text[a:b] for a, b in w.windows(text, "".join(text.lower().split()))]
+    assert got == ["put me\n\nthrough   to", "on\u00a0hold"]
+    assert w.windows("nothing here", "nothinghere") == []
+    assert not PhraseWindows([["\u03c3\u03b5"]]).usable  # a context-dependent lower case cannot be looked for
+
+
+_WORDS = ["I", "was", "on", "hold", "again", "(put", "me", "through", "to)", "call", "back!", "ugh", "don't", "e.g.",
+          "transferred", "twice", ":)", "\u00c9t\u00e9", "\u0130stanbul", "as", "said", "before,"]
+_SEPS = [" ", " ", " ", " ", "  ", "\n", "\t", "\u00a0", " \n "]
+#: Phrases longer than their key (``prefilter.MAX_KEY`` characters without spaces): a run must reach their end
+_LONG_PHRASES = [p for p in _PHRASES if len(p.replace(" ", "")) > 24]
+
+
+@st.composite
+def _windowed_tickets(draw) -> Ticket:
+    """Turns of rule phrases, their words and other words, run together or split by every kind of whitespace."""
+    turns = []
+    for _ in range(draw(st.integers(1, 4))):
+        item = st.one_of(st.sampled_from(_LONG_PHRASES), st.sampled_from(_PHRASES), st.sampled_from(_WORDS))
+        parts = draw(st.lists(item, min_size=1, max_size=8))
+        words = " ".join(parts).split(" ")
+        text = "".join(w + draw(st.sampled_from(_SEPS)) for w in words)
+        case = draw(st.sampled_from([str, str, str.upper, str.title]))
+        text = draw(st.sampled_from(["", "", " ", "\n"])) + case(text)[: draw(st.integers(1, 400))]
+        turns.append(Turn(draw(st.sampled_from(["customer", "agent"])), text))
+    return Ticket(ticket_id="win", turns=tuple(turns))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(_windowed_tickets())
+def test_phrase_windows_equal_whole_turns_fuzzed(finder, ticket):
+    assert _key(finder.rule_hits(ticket)) == _key(turn_by_turn_hits(finder, ticket))
+
+
+def test_phrase_windows_equal_whole_turns(finder, tickets, monkeypatch):
+    pieces = whole = 0
+    spy = finder._phrase_spans_together
+
+    def counting(turns, ks, out):
+        nonlocal pieces, whole
+        pieces += sum(b - a for _, a, b in ks)
+        whole += sum(len(turns[k][1]) for k in {k for k, _, _ in ks})
+        return spy(turns, ks, out)
+
+    monkeypatch.setattr(finder, "_phrase_spans_together", counting)
+    fast = [_key(finder.rule_hits(t)) for t in tickets]
+    assert sum(map(len, fast)) > 300
+    assert 0 < pieces < whole / 2  # far fewer characters tokenized
+    monkeypatch.setattr(finder, "_phrase_windows", dict.fromkeys(finder._phrase_windows))
+    assert [_key(finder.rule_hits(t)) for t in tickets] == fast

@@ -520,6 +520,23 @@ def test_new_turn_builds_a_plain_turn():
         fast.text = "changed"
 
 
+def test_new_hit_builds_a_plain_marker_hit():
+    import platform
+    from dataclasses import FrozenInstanceError
+
+    from effortnlp import schema
+    from effortnlp.schema import MarkerHit, new_hit
+
+    if platform.python_implementation() == "CPython":
+        assert new_hit is schema._new_hit
+    args = ("CHANNEL_SWITCH", "channel_switch.dm", 4, "agent", 10, 22, "please DM us", "rule", {"target": "dm"})
+    fast, slow = new_hit(*args), MarkerHit(*args)
+    assert type(fast) is MarkerHit and fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
+    assert fast.detail is args[-1] and fast.to_dict() == slow.to_dict()
+    with pytest.raises(FrozenInstanceError):
+        fast.start = 0
+
+
 def test_batch_raw_lines_link_repeat_contacts_as_read_tickets_does(tmp_path):
     from effortnlp import batch
     from effortnlp.io import readers
