@@ -516,6 +516,30 @@ def test_all_own_means_own_text_changes_nothing(text):
         assert d._own_text(text) == text[:5000]
 
 
+def plain_own_text(text):
+    """``_own_text`` as first written: every "@", "http" and "www." blanked by ``_NOT_OWN``."""
+    text = text[:5000]
+    m = d._QUOTE_START.search(text)
+    if m:
+        text = text[: m.start()]
+    m = d._SIGN_OFF.search(text)
+    if m:
+        text = text[: m.start()]
+    m = d._GREETING.match(text)
+    if m:
+        text = " " * m.end() + text[m.end() :]
+    return d._NOT_OWN.sub(d._blank, text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([*"ab @'_:.\n/", "\u00e9", "@jo", "@Jo_2", "@jo's", "x@y.com", "http", "http://x.io/@a",
+                                 "https://", "www.", "www.@x", "On Mon, Jo wrote:", "\nThanks", "Dear Jo,\n"]),
+                max_size=16).map("".join))
+def test_own_text_equals_its_plain_reading(text):
+    """``_own_text`` blanks handles with the narrower ``_HANDLE`` where no link can be: the same text."""
+    assert d._own_text(text) == plain_own_text(text)
+
+
 def plain_restated(turns, min_overlap=4, share=0.4, lookback=8):
     """``_restated`` read plainly: every customer turn through ``_own_text``, every earlier one compared."""
     cust = [(i, t.text or "") for i, t in enumerate(turns) if t.speaker == "customer"]
@@ -547,16 +571,31 @@ def test_restated_equals_its_plain_reading(turns):
     assert _key(d._restated(turns, view=d._View(turns))) == _key(plain_restated(turns))
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(TURN, max_size=12))
+def test_restated_after_the_content_words_were_built_equals_its_plain_reading(turns):
+    """``_restated`` where another detector already built every turn's ``c_content`` (it reads those)."""
+    turns = tuple(turns)
+    view = d._View(turns)
+    view.c_content  # noqa: B018 - built first, as ``_reasked_content`` may
+    assert _key(d._restated(turns, view=view)) == _key(plain_restated(turns))
+
+
 def test_restated_on_the_corpus_equals_its_plain_reading(tickets):
     n = 0
     for ticket in tickets:
         want = plain_restated(ticket.turns)
         assert _key(d._restated(ticket.turns)) == _key(want), ticket.ticket_id
+        view = d._View(ticket.turns)
+        view.c_content  # noqa: B018 - as after ``_reasked_content``
+        assert _key(d._restated(ticket.turns, view=view)) == _key(want), ticket.ticket_id
         n += len(want)
     assert n >= 3
 
 
 # -- where the scans say a pattern may match -------------------------------------------------
+
+
 
 READ = st.lists(st.sampled_from([
     "Could you send ", "your", "the ", "order number", "have you tried", "Did you try ", "which model", "is it on",
