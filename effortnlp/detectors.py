@@ -439,14 +439,19 @@ class _Parts:
         return [start + k for k in gate.possible_parts(low[off:], starts, ends)]
 
 
-_GATES: dict[re.Pattern[str], Gate] = {}
+# The tables keyed by a pattern (its gate, its lowered twin, its place on a scan) are keyed by its
+# ``id``: hashing a compiled pattern hashes all of its compiled code each time (``re`` keeps no hash),
+# thousands of instructions for the long ones, and they are looked up several times per ticket.
+# Each entry holds its pattern, which keeps the ``id`` from being reused.
+
+_GATES: dict[int, tuple[re.Pattern[str], Gate]] = {}
 
 
 def _gate(regex: re.Pattern[str]) -> Gate:
-    gate = _GATES.get(regex)
-    if gate is None:
-        gate = _GATES[regex] = Gate(regex)
-    return gate
+    got = _GATES.get(id(regex))
+    if got is None:
+        got = _GATES[id(regex)] = (regex, Gate(regex))
+    return got[1]
 
 
 @functools.cache
@@ -491,13 +496,14 @@ class _Scans:
         self.agent = hyper.RegexScan([*(rx for _, _, rx in asked), *_A_SCANNED])
         #: the (slot order, alternative) of the "asked" patterns on the scan
         self.asked_on = frozenset(step for step, on in zip(self.steps, self.agent.scanned[: len(asked)], strict=True) if on)
-        #: (speaker, pattern) -> its index on that speaker's scan, for the detectors' own patterns on it
-        self.on_scan: dict[tuple[str, re.Pattern[str]], int] = {}
+        #: (speaker, ``id`` of the pattern) -> its index on that speaker's scan, for the detectors' own
+        #: patterns on it (module constants, alive as long as this; by ``id``: see ``_GATES``)
+        self.on_scan: dict[tuple[str, int], int] = {}
         for side, scan, first, patterns in (("customer", self.customer, len(given), _C_SCANNED),
                                             ("agent", self.agent, len(asked), _A_SCANNED)):
             for j, rx in enumerate(patterns, first):
                 if scan.scanned[j]:
-                    self.on_scan[(side, rx)] = j
+                    self.on_scan[(side, id(rx))] = j
 
 
 @functools.cache
@@ -581,7 +587,7 @@ class _View:
         """Positions ``k >= start`` in ``customer`` (ascending) of the turns where ``regex`` may match in the
         first ``limit`` characters: from the scan where it is on it, else from its literal gate."""
         scans = _slot_scans()
-        j = scans.on_scan.get(("customer", regex)) if scans is not None else None
+        j = scans.on_scan.get(("customer", id(regex))) if scans is not None else None
         if j is None:
             gate, parts = _gate(regex), self.c_parts
             return parts.possible_head(gate, limit, start) if limit is not None else list(parts.possible(gate, start))
@@ -596,7 +602,7 @@ class _View:
         it, else from its literal gate (``gate``, if given: the same gate locating other strings first)."""
         gate = gate or _gate(regex)
         scans = _slot_scans()
-        j = scans.on_scan.get(("agent", regex)) if scans is not None else None
+        j = scans.on_scan.get(("agent", id(regex))) if scans is not None else None
         if j is None:
             return self.a_parts.possible_head(gate, limit) if limit is not None else list(self.a_parts.possible(gate))
         return self.a_parts.located(self.a_scan(scans).get(j, []), gate, limit, links)
@@ -1326,14 +1332,14 @@ class Ending:
 # reads a whole agent turn (``_search``), its literal gate (a few ``in`` tests
 # on the lower-cased text) first rules most texts out.
 
-_TWINS: dict[re.Pattern[str], re.Pattern[str] | None] = {}
+_TWINS: dict[int, tuple[re.Pattern[str], re.Pattern[str] | None]] = {}  # (by ``id``: see ``_GATES``)
 
 
 def _twin(regex: re.Pattern[str]) -> re.Pattern[str] | None:
-    twin = _TWINS.get(regex, regex)
-    if twin is regex:
-        twin = _TWINS[regex] = lowered_twin(regex)
-    return twin
+    got = _TWINS.get(id(regex))
+    if got is None:
+        got = _TWINS[id(regex)] = (regex, lowered_twin(regex))
+    return got[1]
 
 
 def _search(regex: re.Pattern[str], text: str) -> re.Match[str] | None:

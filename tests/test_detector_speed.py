@@ -596,6 +596,25 @@ def test_restated_on_the_corpus_equals_its_plain_reading(tickets):
 # -- where the scans say a pattern may match -------------------------------------------------
 
 
+def test_pattern_tables_key_by_identity():
+    """The gates, twins and scan places are kept by the pattern's ``id`` (hashing a pattern reads all its
+    compiled code): each entry holds its pattern, and an equal pattern compiled apart gets its own, equal, entry."""
+    for rx in (d._FIXED, d._INTRO, d._ASK_CUE):
+        gate, twin = d._gate(rx), d._twin(rx)
+        assert d._gate(rx) is gate and gate.regex is rx and d._GATES[id(rx)][0] is rx
+        assert d._twin(rx) is twin and d._TWINS[id(rx)][0] is rx
+        again = re.compile(rx.pattern + "(?:)", rx.flags)  # equal in what it matches, another object
+        assert d._gate(again) is not gate and d._gate(again).regex is again
+        assert d._gate(again).sets == gate.sets
+        assert (d._twin(again) is None) == (twin is None)
+    scans = d._slot_scans()
+    if scans is not None:
+        ids = {id(rx): ("customer", rx) for rx in d._C_SCANNED} | {id(rx): ("agent", rx) for rx in d._A_SCANNED}
+        for (side, key), j in scans.on_scan.items():
+            assert ids[key][0] == side
+            scan, first, patterns = ((scans.customer, len(d.SLOTS), d._C_SCANNED) if side == "customer"
+                                     else (scans.agent, len(scans.steps), d._A_SCANNED))
+            assert patterns[j - first] is ids[key][1] and scan.scanned[j]
 
 READ = st.lists(st.sampled_from([
     "Could you send ", "your", "the ", "order number", "have you tried", "Did you try ", "which model", "is it on",
