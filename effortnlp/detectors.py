@@ -998,9 +998,10 @@ _SIGN_OFF = re.compile(
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 
 
-def _own_text(text: str) -> str:
+def _own_text(text: str, blank: bool = True) -> str:
     """The customer's own words of a turn: no quoted reply or sign-off, no greeting, @handles or links
-    (those blanked: the offsets stay)."""
+    (those blanked: the offsets stay; or, without ``blank``, each made one space: the same words,
+    found without a Python call per handle)."""
     text = text[:5000]
     if ">" in text or ":" in text:  # every _QUOTE_START match holds one
         m = _QUOTE_START.search(text)
@@ -1015,20 +1016,10 @@ def _own_text(text: str) -> str:
             text = " " * m.end() + text[m.end() :]
     if "@" in text:
         # (only handles without "http" or "www.": the narrower pattern finds the same, several times faster)
-        text = (_NOT_OWN if "http" in text or "www." in text else _HANDLE).sub(_blank, text)
+        text = (_NOT_OWN if "http" in text or "www." in text else _HANDLE).sub(_blank if blank else " ", text)
     elif "http" in text or "www." in text:
-        text = _NOT_OWN.sub(_blank, text)
+        text = _NOT_OWN.sub(_blank if blank else " ", text)
     return text
-
-
-def _all_own(text: str) -> bool:
-    """True when ``_own_text`` leaves the first 5,000 characters as they are."""
-    head = text[:5000]
-    if "@" in head or ">" in head or "http" in head or "www." in head:
-        return False
-    if ":" in head and _QUOTE_START.search(head):
-        return False
-    return "\n" not in head or not (_SIGN_OFF.search(head) or _GREETING.match(head))
 
 
 def _restated(
@@ -1055,20 +1046,21 @@ def _restated(
     agent_at = [i for i, _ in v.agent]
     out: list[MarkerHit] = []
     recent: list[tuple[int, set[str]]] = []
-    # The turns _own_text changes: none where no turn holds a character _all_own looks for (most
-    # chats), else those _all_own finds; their content words are read in one pass (_words_of).
+    # The turns _own_text changes: none where no turn holds a character it looks for (most chats),
+    # else those it gives other words (unblanked: a turn whose own text is its first 5,000 characters
+    # has the shared content words); those are read in one pass (_words_of).
     texts = v.c_parts.texts
     joined = v.c_parts.joined
-    odd: list[int] = []
+    odd: dict[int, str] = {}  # position -> own text (unblanked), for the turns _own_text changes
     if "@" in joined or ">" in joined or ":" in joined or "www." in joined or "http" in joined or (
         joined.count("\n") >= len(texts)  # (one between each two turns)
     ):
-        odd = [k for k, text in enumerate(texts) if not _all_own(text)]
-    owns: dict[int, str] = {}  # position -> own text, for the turns _own_text changes
+        for k, text in enumerate(texts):
+            own = _own_text(text, blank=False)
+            if own != text[:5000]:
+                odd[k] = own
     if odd:
-        own_texts = [_own_text(texts[k]) for k in odd]
-        owns = dict(zip(odd, own_texts, strict=True))
-        own_words = dict(zip(odd, map(_content_of, _words_of(own_texts)), strict=True))
+        own_words = dict(zip(odd, map(_content_of, _words_of(list(odd.values()))), strict=True))
         # the content words each turn is compared by: its own text's for those, else the shared ones
         # (``c_content``: not built for the others where no detector needed them yet)
         if v._c_content is not None:
@@ -1080,7 +1072,7 @@ def _restated(
     else:
         contents = v.c_content
     for k, (i, text) in enumerate(v.customer):
-        own, words = owns.get(k), contents[k]
+        words = contents[k]
         if len(words) < min_overlap:
             if words:
                 recent.append((i, words))
@@ -1103,7 +1095,7 @@ def _restated(
                     best, cited = n, j
         if best >= min_overlap and best >= need:
             common = words & dict(recent)[cited]
-            sent = max(_SENTENCE.finditer(text[:5000] if own is None else own),
+            sent = max(_SENTENCE.finditer(_own_text(text) if k in odd else text[:5000]),
                        key=lambda m: len(_content(m.group(0)) & common))
             start = sent.start() + (len(sent.group(0)) - len(sent.group(0).lstrip()))
             out.append(_hit("REPEAT_INFO", "restated", i, turns[i], start, sent.start() + len(sent.group(0).rstrip()),

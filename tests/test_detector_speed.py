@@ -510,14 +510,17 @@ OWN = st.lists(st.sampled_from([*"ab >:\n@.", "wrote:", "On Mon, Jo wrote:", "--
 
 @settings(max_examples=400, deadline=None)
 @given(OWN)
-def test_all_own_means_own_text_changes_nothing(text):
-    """``_restated`` reads a turn's shared content words instead of its ``_own_text`` only where that is the same."""
-    if d._all_own(text):
-        assert d._own_text(text) == text[:5000]
+def test_own_text_unblanked_has_the_same_words(text):
+    """``_restated`` reads a turn's content words from ``_own_text(text, blank=False)``, and the shared ones
+    where that is the turn's first 5,000 characters: the words of ``_own_text(text)`` either way."""
+    own, unblanked = d._own_text(text), d._own_text(text, blank=False)
+    assert d._words_of([unblanked]) == d._words_of([own])
+    if unblanked == text[:5000]:
+        assert own == text[:5000]
 
 
-def plain_own_text(text):
-    """``_own_text`` as first written: every "@", "http" and "www." blanked by ``_NOT_OWN``."""
+def plain_own_text(text, blank=True):
+    """``_own_text`` as first written: every "@", "http" and "www." blanked by ``_NOT_OWN`` (or one space each)."""
     text = text[:5000]
     m = d._QUOTE_START.search(text)
     if m:
@@ -528,7 +531,7 @@ def plain_own_text(text):
     m = d._GREETING.match(text)
     if m:
         text = " " * m.end() + text[m.end() :]
-    return d._NOT_OWN.sub(d._blank, text)
+    return d._NOT_OWN.sub(d._blank if blank else " ", text)
 
 
 @settings(max_examples=400, deadline=None)
@@ -538,6 +541,7 @@ def plain_own_text(text):
 def test_own_text_equals_its_plain_reading(text):
     """``_own_text`` blanks handles with the narrower ``_HANDLE`` where no link can be: the same text."""
     assert d._own_text(text) == plain_own_text(text)
+    assert d._own_text(text, blank=False) == plain_own_text(text, blank=False)
 
 
 def plain_restated(turns, min_overlap=4, share=0.4, lookback=8):
