@@ -633,7 +633,7 @@ def cross_turn_hits(ticket: Ticket, rule_hits: list[MarkerHit]) -> list[MarkerHi
     out.extend(_reasked_content(turns, view=view))
     repeated = _repeated_messages(turns, view=view)
     out.extend(repeated)
-    out.extend(_restated(turns, view=view, skip=frozenset(h.turn for h in repeated)))
+    out.extend(_restated(turns, view=view, skip=frozenset([h.turn for h in repeated]) if repeated else frozenset()))
     out.extend(_reasked_own(turns, view=view))
     out.extend(_already_done(turns, view))
     out.extend(_unresolved(turns, rule_hits, view))
@@ -1470,9 +1470,11 @@ def ending(turns: tuple[Turn, ...], rule_hits: list[MarkerHit], view: _View | No
     if not cust:
         return None
     last_c = cust[-1]
-    prev_a = next((i for i in reversed(spoken) if i < last_c and turns[i].speaker == "agent"), None)
-    run = [i for i in cust if prev_a is None or i > prev_a]
-    closing = [i for i in spoken if i > last_c]
+    # (both lists ascending: what comes before or after a turn is a slice of them)
+    p = bisect_left(spoken, last_c)  # (last_c is one of them)
+    prev_a = next((i for i in reversed(spoken[:p]) if turns[i].speaker == "agent"), None)
+    run = cust[bisect_left(cust, prev_a) :] if prev_a is not None else cust[:]
+    closing = spoken[p + 1 :]
     handoffs: dict[int, list[MarkerHit]] = {}
     for h in rule_hits:
         if h.label in _HANDOFF_LABELS:
