@@ -1458,6 +1458,22 @@ def _explains(text: str) -> bool:
     return len(words) >= _HOPE_MIN_WORDS
 
 
+def _final_turns(
+    turns: tuple[Turn, ...], spoken: list[int], cust: list[int]
+) -> tuple[int, int | None, list[int], list[int]]:
+    """The turns the ending reads (of ``spoken``, and of its customer turns ``cust``; ``cust`` not empty):
+    the last customer turn, the agent turn before it (``None``: none), the customer turns after that
+    one (the final run) and the turns after the last customer turn (the agent's closing).
+
+    Both lists are ascending: what comes before or after a turn is a slice of them, not a filter.
+    """
+    last_c = cust[-1]
+    p = bisect_left(spoken, last_c)  # (last_c is one of them)
+    prev_a = next((i for i in reversed(spoken[:p]) if turns[i].speaker == "agent"), None)
+    run = cust[bisect_left(cust, prev_a) :] if prev_a is not None else cust[:]
+    return last_c, prev_a, run, spoken[p + 1 :]
+
+
 def ending(turns: tuple[Turn, ...], rule_hits: list[MarkerHit], view: _View | None = None) -> Ending | None:
     """Judge how the ticket ends (None without a customer turn).
 
@@ -1469,12 +1485,7 @@ def ending(turns: tuple[Turn, ...], rule_hits: list[MarkerHit], view: _View | No
     cust = v.spoken_customer
     if not cust:
         return None
-    last_c = cust[-1]
-    # (both lists ascending: what comes before or after a turn is a slice of them)
-    p = bisect_left(spoken, last_c)  # (last_c is one of them)
-    prev_a = next((i for i in reversed(spoken[:p]) if turns[i].speaker == "agent"), None)
-    run = cust[bisect_left(cust, prev_a) :] if prev_a is not None else cust[:]
-    closing = spoken[p + 1 :]
+    last_c, prev_a, run, closing = _final_turns(turns, spoken, cust)
     handoffs: dict[int, list[MarkerHit]] = {}
     for h in rule_hits:
         if h.label in _HANDOFF_LABELS:

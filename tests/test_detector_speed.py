@@ -476,6 +476,23 @@ def test_fuzzed_tickets(turns):
     assert d.ending(turns, []) == d.ending(turns, [], d._View(turns))
 
 
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(TURN, max_size=12))
+def test_final_turns_equal_their_plain_filters(turns):
+    """``_final_turns`` slices what the ending once filtered out of every spoken turn."""
+    turns = tuple(turns)
+    v = d._View(turns)
+    spoken, cust = v.spoken, v.spoken_customer
+    assert spoken == [i for i, t in enumerate(turns) if t.speaker in ("customer", "agent") and (t.text or "").strip()]
+    if not cust:
+        return
+    last_c = cust[-1]
+    prev_a = next((i for i in reversed(spoken) if i < last_c and turns[i].speaker == "agent"), None)
+    run = [i for i in cust if prev_a is None or i > prev_a]
+    closing = [i for i in spoken if i > last_c]
+    assert d._final_turns(turns, spoken, cust) == (last_c, prev_a, run, closing)
+
+
 def test_reasked_equals_its_plain_loop_either_way(scans, tickets):
     """``_reasked`` gated by the Hyperscan scans (where installed) or by the literal gates alone."""
     n = 0
