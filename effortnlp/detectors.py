@@ -1045,7 +1045,7 @@ def _restated(
         return []
     agent_at = [i for i, _ in v.agent]
     out: list[MarkerHit] = []
-    recent: list[tuple[int, set[str]]] = []
+    recent: list[tuple[int, set[str], int]] = []  # (turn, its content words, how many)
     # The turns _own_text changes: none where no turn holds a character it looks for (most chats),
     # else those it gives other words (unblanked: a turn whose own text is its first 5,000 characters
     # has the shared content words); those are read in one pass (_words_of).
@@ -1073,35 +1073,34 @@ def _restated(
         contents = v.c_content
     for k, (i, text) in enumerate(v.customer):
         words = contents[k]
-        if len(words) < min_overlap:
-            if words:
-                recent.append((i, words))
-                del recent[:-lookback]
-            continue
+        size = len(words)
         # Only what was written before the agent's last reply is restated (not a message split in two).
-        if i in skip:  # compared with later turns, never hit itself
-            recent.append((i, words))
-            del recent[:-lookback]
-            continue
-        replied = agent_at[bisect_left(agent_at, i) - 1] if agent_at and agent_at[0] < i else -1
-        need = share * len(words)
-        best, cited = 0, -1
-        for j, prev in recent:
-            # A turn with fewer words than the hit needs shares too few: it decides nothing (the most
-            # shared, cited when a hit, is in a turn with at least that many).
-            if j < replied and len(prev) >= min_overlap and len(prev) >= need:
-                n = len(words & prev)
-                if n >= best:
-                    best, cited = n, j
-        if best >= min_overlap and best >= need:
-            common = words & dict(recent)[cited]
-            sent = max(_SENTENCE.finditer(_own_text(text) if k in odd else text[:5000]),
-                       key=lambda m: len(_content(m.group(0)) & common))
-            start = sent.start() + (len(sent.group(0)) - len(sent.group(0).lstrip()))
-            out.append(_hit("REPEAT_INFO", "restated", i, turns[i], start, sent.start() + len(sent.group(0).rstrip()),
-                            cited_turn=cited, slot="message", words=sorted(common)))
-        recent.append((i, words))
-        del recent[:-lookback]
+        # Turns in ``skip`` are compared with later turns, never hit themselves.
+        if size >= min_overlap and i not in skip:
+            replied = agent_at[bisect_left(agent_at, i) - 1] if agent_at and agent_at[0] < i else -1
+            need = share * size
+            best, cited = 0, -1
+            for j, prev, n_prev in recent:
+                if j >= replied:
+                    break  # (``recent`` is in turn order: the rest came after the reply too)
+                # A turn with fewer words than the hit needs shares too few: it decides nothing (the most
+                # shared, cited when a hit, is in a turn with at least that many).
+                if n_prev >= min_overlap and n_prev >= need:
+                    n = len(words & prev)
+                    if n >= best:
+                        best, cited = n, j
+            if best >= min_overlap and best >= need:
+                common = words & next(prev for j, prev, _ in recent if j == cited)
+                sent = max(_SENTENCE.finditer(_own_text(text) if k in odd else text[:5000]),
+                           key=lambda m: len(_content(m.group(0)) & common))
+                start = sent.start() + (len(sent.group(0)) - len(sent.group(0).lstrip()))
+                out.append(_hit("REPEAT_INFO", "restated", i, turns[i], start,
+                                sent.start() + len(sent.group(0).rstrip()),
+                                cited_turn=cited, slot="message", words=sorted(common)))
+        if words:  # (a turn without content words takes no place in the window)
+            recent.append((i, words, size))
+            if len(recent) > lookback:
+                del recent[0]
     return out
 
 
