@@ -950,15 +950,17 @@ def _repeated_messages(turns: tuple[Turn, ...], lookback: int = 8, view: _View |
     v = view if view is not None else _View(turns)
     out: list[MarkerHit] = []
     recent: list[tuple[int, set[str], int]] = []  # (turn, its words, how many)
-    for (i, text), tokens in zip(v.customer, v.c_words, strict=True):
+    customer = v.customer
+    for k, tokens in enumerate(v.c_words):
         if len(tokens) < 6:  # fewer than six words even before numbers and repeats are dropped
             continue
         words = set(tokens)
         numbers = list(filter(str.isdigit, words))
         if numbers:
             words.difference_update(numbers)
-        if len(words) >= 6:
-            n = len(words)
+        n = len(words)
+        if n >= 6:
+            i, text = customer[k]
             # |A & B| / |A | B| <= min(|A|, |B|) / max(|A|, |B|): below 0.7 (in integers, exactly) where
             # the sizes differ too much, and then the quotient computed below is below 0.7 as well (it
             # is a fraction of small integers other than 7/10, far more than a rounding error off it).
