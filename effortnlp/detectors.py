@@ -439,14 +439,19 @@ class _Parts:
         return [start + k for k in gate.possible_parts(low[off:], starts, ends)]
 
 
-_GATES: dict[re.Pattern[str], Gate] = {}
+# The tables keyed by a pattern (its gate, its lowered twin, its place on a scan) are keyed by its
+# ``id``: hashing a compiled pattern hashes all of its compiled code each time (``re`` keeps no hash),
+# thousands of instructions for the long ones, and they are looked up several times per ticket.
+# Each entry holds its pattern, which keeps the ``id`` from being reused.
+
+_GATES: dict[int, tuple[re.Pattern[str], Gate]] = {}
 
 
 def _gate(regex: re.Pattern[str]) -> Gate:
-    gate = _GATES.get(regex)
-    if gate is None:
-        gate = _GATES[regex] = Gate(regex)
-    return gate
+    got = _GATES.get(id(regex))
+    if got is None:
+        got = _GATES[id(regex)] = (regex, Gate(regex))
+    return got[1]
 
 
 @functools.cache
@@ -491,13 +496,14 @@ class _Scans:
         self.agent = hyper.RegexScan([*(rx for _, _, rx in asked), *_A_SCANNED])
         #: the (slot order, alternative) of the "asked" patterns on the scan
         self.asked_on = frozenset(step for step, on in zip(self.steps, self.agent.scanned[: len(asked)], strict=True) if on)
-        #: (speaker, pattern) -> its index on that speaker's scan, for the detectors' own patterns on it
-        self.on_scan: dict[tuple[str, re.Pattern[str]], int] = {}
+        #: (speaker, ``id`` of the pattern) -> its index on that speaker's scan, for the detectors' own
+        #: patterns on it (module constants, alive as long as this; by ``id``: see ``_GATES``)
+        self.on_scan: dict[tuple[str, int], int] = {}
         for side, scan, first, patterns in (("customer", self.customer, len(given), _C_SCANNED),
                                             ("agent", self.agent, len(asked), _A_SCANNED)):
             for j, rx in enumerate(patterns, first):
                 if scan.scanned[j]:
-                    self.on_scan[(side, rx)] = j
+                    self.on_scan[(side, id(rx))] = j
 
 
 @functools.cache
@@ -581,7 +587,7 @@ class _View:
         """Positions ``k >= start`` in ``customer`` (ascending) of the turns where ``regex`` may match in the
         first ``limit`` characters: from the scan where it is on it, else from its literal gate."""
         scans = _slot_scans()
-        j = scans.on_scan.get(("customer", regex)) if scans is not None else None
+        j = scans.on_scan.get(("customer", id(regex))) if scans is not None else None
         if j is None:
             gate, parts = _gate(regex), self.c_parts
             return parts.possible_head(gate, limit, start) if limit is not None else list(parts.possible(gate, start))
@@ -596,7 +602,7 @@ class _View:
         it, else from its literal gate (``gate``, if given: the same gate locating other strings first)."""
         gate = gate or _gate(regex)
         scans = _slot_scans()
-        j = scans.on_scan.get(("agent", regex)) if scans is not None else None
+        j = scans.on_scan.get(("agent", id(regex))) if scans is not None else None
         if j is None:
             return self.a_parts.possible_head(gate, limit) if limit is not None else list(self.a_parts.possible(gate))
         return self.a_parts.located(self.a_scan(scans).get(j, []), gate, limit, links)
@@ -627,7 +633,7 @@ def cross_turn_hits(ticket: Ticket, rule_hits: list[MarkerHit]) -> list[MarkerHi
     out.extend(_reasked_content(turns, view=view))
     repeated = _repeated_messages(turns, view=view)
     out.extend(repeated)
-    out.extend(_restated(turns, view=view, skip=frozenset(h.turn for h in repeated)))
+    out.extend(_restated(turns, view=view, skip=frozenset([h.turn for h in repeated]) if repeated else frozenset()))
     out.extend(_reasked_own(turns, view=view))
     out.extend(_already_done(turns, view))
     out.extend(_unresolved(turns, rule_hits, view))
@@ -944,15 +950,17 @@ def _repeated_messages(turns: tuple[Turn, ...], lookback: int = 8, view: _View |
     v = view if view is not None else _View(turns)
     out: list[MarkerHit] = []
     recent: list[tuple[int, set[str], int]] = []  # (turn, its words, how many)
-    for (i, text), tokens in zip(v.customer, v.c_words, strict=True):
+    customer = v.customer
+    for k, tokens in enumerate(v.c_words):
         if len(tokens) < 6:  # fewer than six words even before numbers and repeats are dropped
             continue
         words = set(tokens)
         numbers = list(filter(str.isdigit, words))
         if numbers:
             words.difference_update(numbers)
-        if len(words) >= 6:
-            n = len(words)
+        n = len(words)
+        if n >= 6:
+            i, text = customer[k]
             # |A & B| / |A | B| <= min(|A|, |B|) / max(|A|, |B|): below 0.7 (in integers, exactly) where
             # the sizes differ too much, and then the quotient computed below is below 0.7 as well (it
             # is a fraction of small integers other than 7/10, far more than a rounding error off it).
@@ -974,6 +982,8 @@ def _repeated_messages(turns: tuple[Turn, ...], lookback: int = 8, view: _View |
 #: Left out when comparing what the customer wrote: @handles and links (every
 #: tweet of a thread names the brand) ...
 _NOT_OWN = re.compile(r"@\w+|https?://\S+|www\.\S+")
+#: ``_NOT_OWN``'s handles: in a text without "http" or "www." it finds just what that does.
+_HANDLE = re.compile(r"@\w+")
 #: ... and an email's quoted earlier messages, from the first quote line on.
 _QUOTE_START = re.compile(
     r"^[ \t]*(?:>|on\b.{0,300}\bwrote:[ \t]*$|-{2,}[ \t]*original message|from:[ \t])", re.IGNORECASE | re.MULTILINE
@@ -990,9 +1000,10 @@ _SIGN_OFF = re.compile(
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 
 
-def _own_text(text: str) -> str:
+def _own_text(text: str, blank: bool = True) -> str:
     """The customer's own words of a turn: no quoted reply or sign-off, no greeting, @handles or links
-    (those blanked: the offsets stay)."""
+    (those blanked: the offsets stay; or, without ``blank``, each made one space: the same words,
+    found without a Python call per handle)."""
     text = text[:5000]
     if ">" in text or ":" in text:  # every _QUOTE_START match holds one
         m = _QUOTE_START.search(text)
@@ -1005,19 +1016,12 @@ def _own_text(text: str) -> str:
         m = _GREETING.match(text)
         if m:
             text = " " * m.end() + text[m.end() :]
-    if "@" in text or "http" in text or "www." in text:
-        text = _NOT_OWN.sub(_blank, text)
+    if "@" in text:
+        # (only handles without "http" or "www.": the narrower pattern finds the same, several times faster)
+        text = (_NOT_OWN if "http" in text or "www." in text else _HANDLE).sub(_blank if blank else " ", text)
+    elif "http" in text or "www." in text:
+        text = _NOT_OWN.sub(_blank if blank else " ", text)
     return text
-
-
-def _all_own(text: str) -> bool:
-    """True when ``_own_text`` leaves the first 5,000 characters as they are."""
-    head = text[:5000]
-    if "@" in head or ">" in head or "http" in head or "www." in head:
-        return False
-    if ":" in head and _QUOTE_START.search(head):
-        return False
-    return "\n" not in head or not (_SIGN_OFF.search(head) or _GREETING.match(head))
 
 
 def _restated(
@@ -1043,50 +1047,62 @@ def _restated(
         return []
     agent_at = [i for i, _ in v.agent]
     out: list[MarkerHit] = []
-    recent: list[tuple[int, set[str]]] = []
-    contents = v.c_content
-    # The turns _own_text changes: none where no turn holds a character _all_own looks for (most
-    # chats), else those _all_own finds; their content words are read in one pass (_words_of).
+    recent: list[tuple[int, set[str], int]] = []  # (turn, its content words, how many)
+    # The turns _own_text changes: none where no turn holds a character it looks for (most chats),
+    # else those it gives other words (unblanked: a turn whose own text is its first 5,000 characters
+    # has the shared content words); those are read in one pass (_words_of).
     texts = v.c_parts.texts
     joined = v.c_parts.joined
-    owns: dict[int, tuple[str, set[str]]] = {}  # position -> (own text, its content words)
+    odd: dict[int, str] = {}  # position -> own text (unblanked), for the turns _own_text changes
     if "@" in joined or ">" in joined or ":" in joined or "www." in joined or "http" in joined or (
         joined.count("\n") >= len(texts)  # (one between each two turns)
     ):
-        odd = [k for k, text in enumerate(texts) if not _all_own(text)]
-        own_texts = [_own_text(texts[k]) for k in odd]
-        owns = dict(zip(odd, zip(own_texts, map(_content_of, _words_of(own_texts)), strict=True), strict=True))
+        for k, text in enumerate(texts):
+            own = _own_text(text, blank=False)
+            if own != text[:5000]:
+                odd[k] = own
+    if odd:
+        own_words = dict(zip(odd, map(_content_of, _words_of(list(odd.values()))), strict=True))
+        # the content words each turn is compared by: its own text's for those, else the shared ones
+        # (``c_content``: not built for the others where no detector needed them yet)
+        if v._c_content is not None:
+            contents = list(v._c_content)
+            for k, words in own_words.items():
+                contents[k] = words
+        else:
+            contents = [own_words[k] if k in own_words else _content_of(tokens) for k, tokens in enumerate(v.c_words)]
+    else:
+        contents = v.c_content
     for k, (i, text) in enumerate(v.customer):
-        own, words = owns.get(k) or (None, contents[k])
-        if len(words) < min_overlap:
-            if words:
-                recent.append((i, words))
-                del recent[:-lookback]
-            continue
+        words = contents[k]
+        size = len(words)
         # Only what was written before the agent's last reply is restated (not a message split in two).
-        if i in skip:  # compared with later turns, never hit itself
-            recent.append((i, words))
-            del recent[:-lookback]
-            continue
-        replied = agent_at[bisect_left(agent_at, i) - 1] if agent_at and agent_at[0] < i else -1
-        need = share * len(words)
-        best, cited = 0, -1
-        for j, prev in recent:
-            # A turn with fewer words than the hit needs shares too few: it decides nothing (the most
-            # shared, cited when a hit, is in a turn with at least that many).
-            if j < replied and len(prev) >= min_overlap and len(prev) >= need:
-                n = len(words & prev)
-                if n >= best:
-                    best, cited = n, j
-        if best >= min_overlap and best >= need:
-            common = words & dict(recent)[cited]
-            sent = max(_SENTENCE.finditer(text[:5000] if own is None else own),
-                       key=lambda m: len(_content(m.group(0)) & common))
-            start = sent.start() + (len(sent.group(0)) - len(sent.group(0).lstrip()))
-            out.append(_hit("REPEAT_INFO", "restated", i, turns[i], start, sent.start() + len(sent.group(0).rstrip()),
-                            cited_turn=cited, slot="message", words=sorted(common)))
-        recent.append((i, words))
-        del recent[:-lookback]
+        # Turns in ``skip`` are compared with later turns, never hit themselves.
+        if size >= min_overlap and i not in skip:
+            replied = agent_at[bisect_left(agent_at, i) - 1] if agent_at and agent_at[0] < i else -1
+            need = share * size
+            best, cited = 0, -1
+            for j, prev, n_prev in recent:
+                if j >= replied:
+                    break  # (``recent`` is in turn order: the rest came after the reply too)
+                # A turn with fewer words than the hit needs shares too few: it decides nothing (the most
+                # shared, cited when a hit, is in a turn with at least that many).
+                if n_prev >= min_overlap and n_prev >= need:
+                    n = len(words & prev)
+                    if n >= best:
+                        best, cited = n, j
+            if best >= min_overlap and best >= need:
+                common = words & next(prev for j, prev, _ in recent if j == cited)
+                sent = max(_SENTENCE.finditer(_own_text(text) if k in odd else text[:5000]),
+                           key=lambda m: len(_content(m.group(0)) & common))
+                start = sent.start() + (len(sent.group(0)) - len(sent.group(0).lstrip()))
+                out.append(_hit("REPEAT_INFO", "restated", i, turns[i], start,
+                                sent.start() + len(sent.group(0).rstrip()),
+                                cited_turn=cited, slot="message", words=sorted(common)))
+        if words:  # (a turn without content words takes no place in the window)
+            recent.append((i, words, size))
+            if len(recent) > lookback:
+                del recent[0]
     return out
 
 
@@ -1309,14 +1325,14 @@ class Ending:
 # reads a whole agent turn (``_search``), its literal gate (a few ``in`` tests
 # on the lower-cased text) first rules most texts out.
 
-_TWINS: dict[re.Pattern[str], re.Pattern[str] | None] = {}
+_TWINS: dict[int, tuple[re.Pattern[str], re.Pattern[str] | None]] = {}  # (by ``id``: see ``_GATES``)
 
 
 def _twin(regex: re.Pattern[str]) -> re.Pattern[str] | None:
-    twin = _TWINS.get(regex, regex)
-    if twin is regex:
-        twin = _TWINS[regex] = lowered_twin(regex)
-    return twin
+    got = _TWINS.get(id(regex))
+    if got is None:
+        got = _TWINS[id(regex)] = (regex, lowered_twin(regex))
+    return got[1]
 
 
 def _search(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
@@ -1443,6 +1459,22 @@ def _explains(text: str) -> bool:
     return len(words) >= _HOPE_MIN_WORDS
 
 
+def _final_turns(
+    turns: tuple[Turn, ...], spoken: list[int], cust: list[int]
+) -> tuple[int, int | None, list[int], list[int]]:
+    """The turns the ending reads (of ``spoken``, and of its customer turns ``cust``; ``cust`` not empty):
+    the last customer turn, the agent turn before it (``None``: none), the customer turns after that
+    one (the final run) and the turns after the last customer turn (the agent's closing).
+
+    Both lists are ascending: what comes before or after a turn is a slice of them, not a filter.
+    """
+    last_c = cust[-1]
+    p = bisect_left(spoken, last_c)  # (last_c is one of them)
+    prev_a = next((i for i in reversed(spoken[:p]) if turns[i].speaker == "agent"), None)
+    run = cust[bisect_left(cust, prev_a) :] if prev_a is not None else cust[:]
+    return last_c, prev_a, run, spoken[p + 1 :]
+
+
 def ending(turns: tuple[Turn, ...], rule_hits: list[MarkerHit], view: _View | None = None) -> Ending | None:
     """Judge how the ticket ends (None without a customer turn).
 
@@ -1454,10 +1486,7 @@ def ending(turns: tuple[Turn, ...], rule_hits: list[MarkerHit], view: _View | No
     cust = v.spoken_customer
     if not cust:
         return None
-    last_c = cust[-1]
-    prev_a = next((i for i in reversed(spoken) if i < last_c and turns[i].speaker == "agent"), None)
-    run = [i for i in cust if prev_a is None or i > prev_a]
-    closing = [i for i in spoken if i > last_c]
+    last_c, prev_a, run, closing = _final_turns(turns, spoken, cust)
     handoffs: dict[int, list[MarkerHit]] = {}
     for h in rule_hits:
         if h.label in _HANDOFF_LABELS:

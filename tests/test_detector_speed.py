@@ -476,6 +476,23 @@ def test_fuzzed_tickets(turns):
     assert d.ending(turns, []) == d.ending(turns, [], d._View(turns))
 
 
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(TURN, max_size=12))
+def test_final_turns_equal_their_plain_filters(turns):
+    """``_final_turns`` slices what the ending once filtered out of every spoken turn."""
+    turns = tuple(turns)
+    v = d._View(turns)
+    spoken, cust = v.spoken, v.spoken_customer
+    assert spoken == [i for i, t in enumerate(turns) if t.speaker in ("customer", "agent") and (t.text or "").strip()]
+    if not cust:
+        return
+    last_c = cust[-1]
+    prev_a = next((i for i in reversed(spoken) if i < last_c and turns[i].speaker == "agent"), None)
+    run = [i for i in cust if prev_a is None or i > prev_a]
+    closing = [i for i in spoken if i > last_c]
+    assert d._final_turns(turns, spoken, cust) == (last_c, prev_a, run, closing)
+
+
 def test_reasked_equals_its_plain_loop_either_way(scans, tickets):
     """``_reasked`` gated by the Hyperscan scans (where installed) or by the literal gates alone."""
     n = 0
@@ -510,10 +527,38 @@ OWN = st.lists(st.sampled_from([*"ab >:\n@.", "wrote:", "On Mon, Jo wrote:", "--
 
 @settings(max_examples=400, deadline=None)
 @given(OWN)
-def test_all_own_means_own_text_changes_nothing(text):
-    """``_restated`` reads a turn's shared content words instead of its ``_own_text`` only where that is the same."""
-    if d._all_own(text):
-        assert d._own_text(text) == text[:5000]
+def test_own_text_unblanked_has_the_same_words(text):
+    """``_restated`` reads a turn's content words from ``_own_text(text, blank=False)``, and the shared ones
+    where that is the turn's first 5,000 characters: the words of ``_own_text(text)`` either way."""
+    own, unblanked = d._own_text(text), d._own_text(text, blank=False)
+    assert d._words_of([unblanked]) == d._words_of([own])
+    if unblanked == text[:5000]:
+        assert own == text[:5000]
+
+
+def plain_own_text(text, blank=True):
+    """``_own_text`` as first written: every "@", "http" and "www." blanked by ``_NOT_OWN`` (or one space each)."""
+    text = text[:5000]
+    m = d._QUOTE_START.search(text)
+    if m:
+        text = text[: m.start()]
+    m = d._SIGN_OFF.search(text)
+    if m:
+        text = text[: m.start()]
+    m = d._GREETING.match(text)
+    if m:
+        text = " " * m.end() + text[m.end() :]
+    return d._NOT_OWN.sub(d._blank if blank else " ", text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([*"ab @'_:.\n/", "\u00e9", "@jo", "@Jo_2", "@jo's", "x@y.com", "http", "http://x.io/@a",
+                                 "https://", "www.", "www.@x", "On Mon, Jo wrote:", "\nThanks", "Dear Jo,\n"]),
+                max_size=16).map("".join))
+def test_own_text_equals_its_plain_reading(text):
+    """``_own_text`` blanks handles with the narrower ``_HANDLE`` where no link can be: the same text."""
+    assert d._own_text(text) == plain_own_text(text)
+    assert d._own_text(text, blank=False) == plain_own_text(text, blank=False)
 
 
 def plain_restated(turns, min_overlap=4, share=0.4, lookback=8):
@@ -547,16 +592,50 @@ def test_restated_equals_its_plain_reading(turns):
     assert _key(d._restated(turns, view=d._View(turns))) == _key(plain_restated(turns))
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(TURN, max_size=12))
+def test_restated_after_the_content_words_were_built_equals_its_plain_reading(turns):
+    """``_restated`` where another detector already built every turn's ``c_content`` (it reads those)."""
+    turns = tuple(turns)
+    view = d._View(turns)
+    view.c_content  # noqa: B018 - built first, as ``_reasked_content`` may
+    assert _key(d._restated(turns, view=view)) == _key(plain_restated(turns))
+
+
 def test_restated_on_the_corpus_equals_its_plain_reading(tickets):
     n = 0
     for ticket in tickets:
         want = plain_restated(ticket.turns)
         assert _key(d._restated(ticket.turns)) == _key(want), ticket.ticket_id
+        view = d._View(ticket.turns)
+        view.c_content  # noqa: B018 - as after ``_reasked_content``
+        assert _key(d._restated(ticket.turns, view=view)) == _key(want), ticket.ticket_id
         n += len(want)
     assert n >= 3
 
 
 # -- where the scans say a pattern may match -------------------------------------------------
+
+
+def test_pattern_tables_key_by_identity():
+    """The gates, twins and scan places are kept by the pattern's ``id`` (hashing a pattern reads all its
+    compiled code): each entry holds its pattern, and an equal pattern compiled apart gets its own, equal, entry."""
+    for rx in (d._FIXED, d._INTRO, d._ASK_CUE):
+        gate, twin = d._gate(rx), d._twin(rx)
+        assert d._gate(rx) is gate and gate.regex is rx and d._GATES[id(rx)][0] is rx
+        assert d._twin(rx) is twin and d._TWINS[id(rx)][0] is rx
+        again = re.compile(rx.pattern + "(?:)", rx.flags)  # equal in what it matches, another object
+        assert d._gate(again) is not gate and d._gate(again).regex is again
+        assert d._gate(again).sets == gate.sets
+        assert (d._twin(again) is None) == (twin is None)
+    scans = d._slot_scans()
+    if scans is not None:
+        ids = {id(rx): ("customer", rx) for rx in d._C_SCANNED} | {id(rx): ("agent", rx) for rx in d._A_SCANNED}
+        for (side, key), j in scans.on_scan.items():
+            assert ids[key][0] == side
+            scan, first, patterns = ((scans.customer, len(d.SLOTS), d._C_SCANNED) if side == "customer"
+                                     else (scans.agent, len(scans.steps), d._A_SCANNED))
+            assert patterns[j - first] is ids[key][1] and scan.scanned[j]
 
 READ = st.lists(st.sampled_from([
     "Could you send ", "your", "the ", "order number", "have you tried", "Did you try ", "which model", "is it on",
