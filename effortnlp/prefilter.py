@@ -492,16 +492,19 @@ class PhraseWindows:
         automaton = self._automaton
         if automaton is None:
             return []
-        found = list(automaton.iter(scanned))
-        if not found:
-            return []
-        chunks = text.split()
-        ends = list(itertools.accumulate(map(len, chunks)))  # scanned end of each chunk
-        last = len(chunks) - 1
         runs: list[tuple[int, int]] = []
-        for e, (key_len, longest) in found:
+        chunks: list[str] = []
+        ends: list[int] = []
+        last = -1
+        for e, (key_len, longest) in automaton.iter(scanned):
+            if last < 0:
+                chunks = text.split()
+                ends = list(itertools.accumulate(map(len, chunks)))  # scanned end of each chunk
+                last = len(chunks) - 1
             s = e - key_len + 1
             runs.append((bisect.bisect_right(ends, s), min(bisect.bisect_right(ends, s + longest - 1), last)))
+        if not runs:
+            return []
         # Found by end, so a longer key's run may start before a shorter one's found earlier.
         runs.sort()
         merged: list[list[int]] = []
@@ -515,9 +518,12 @@ class PhraseWindows:
             # n chunks and n - 1 whitespace characters: one between each two (the usual turn),
             # so chunk k starts at its scanned start + k
             return [(ends[a] - len(chunks[a]) + a, ends[b] + b) for a, b in merged]
-        spans = [m.span() for m in _CHUNK.finditer(text)]
-        return [(spans[a][0], spans[b][1]) for a, b in merged]
-
-
-#: A whitespace-delimited chunk: ``\S`` is exactly ``not str.isspace()``, as ``str.split`` splits.
-_CHUNK = re.compile(r"\S+")
+        # Else chunk k starts where what is left after k splits starts (``split`` drops the
+        # whitespace before it): one call in C per end of a run, not a match object per chunk.
+        n = len(text)
+        out = []
+        for a, b in merged:
+            start = n - len(text.split(None, a)[-1])
+            end = n - len(text.split(None, b)[-1]) + len(chunks[b])
+            out.append((start, end))
+        return out
