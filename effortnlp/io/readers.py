@@ -81,6 +81,7 @@ from .records import (
 from .repeats import DEFAULT_WINDOW, RepeatIndex, parse_window
 from .speakers import Role, parse_transcript, resolve_speakers
 from .text import clean_id, clean_meta, clean_optional, clean_text, json_loads
+from .ticketmeta import LINK_FIELDS as _LINK_FIELDS
 from .vendors import VENDOR_FORMATS
 from .vendors import detect as detect_vendor
 from .vendors import reader as vendor_reader
@@ -674,8 +675,9 @@ def _index_ticket_from_nested_record(
     the full builder keeps one turn per object, in order, with those two
     fields from ``_nested_turn``: so this builds the meta the same way and
     only the first turn (its speaker and text left out), skipping the
-    cleaning and speaker resolution of every other turn. Anything else goes
-    to the full builder.
+    cleaning and speaker resolution of every other turn, and keeps only the
+    metadata the index reads (``_link_meta``). Anything else goes to the full
+    builder.
     """
     turns_value = record.get("turns")
     if turns_value.__class__ is not list or (turns_value and set(map(type, turns_value)) != _JUST_DICT):
@@ -685,8 +687,22 @@ def _index_ticket_from_nested_record(
         first = turns_value[0]  # its timestamp and channel cleaned as ``_nested_turn`` does
         stamp, channel = clean_optional(first.get("timestamp")), clean_optional(first.get("channel"))
         turns = (Turn("customer", "", stamp, channel),)
-    meta = _record_meta(record, id_key)
-    return Ticket(ticket_id, turns, meta, f"{src.name}:{row}")
+    return Ticket(ticket_id, turns, _link_meta(record, id_key), f"{src.name}:{row}")
+
+
+def _link_meta(record: dict[str, Any], id_key: str | None) -> dict[str, Any]:
+    """``_record_meta`` cut down to the keys the repeat index reads (``ticketmeta.LINK_FIELDS``).
+
+    The same values under those keys (the ``meta`` object's, then the record's
+    own fields cleaned, the id excepted), without copying and cleaning the
+    rest: a record's other fields (scores, labels, notes) can be many.
+    """
+    inner = record.get("meta")
+    meta = {k: inner[k] for k in _LINK_FIELDS.intersection(inner)} if isinstance(inner, dict) else {}
+    for key in _LINK_FIELDS.intersection(record):
+        if key != id_key:
+            meta[key] = clean_meta(record[key])
+    return meta
 
 
 def _ticket_from_transcript_row(
