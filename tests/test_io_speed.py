@@ -576,3 +576,28 @@ def test_index_pass_equals_the_full_read_hostile_meta(tmp_path):
     full, light = _index_both_ways(path)
     assert full == light
     assert full["h2"] and full["h6"] and full["h7"]
+
+
+# -- drivers and results built without the frozen dataclasses' __init__ --------------------------
+
+
+def test_fast_built_drivers_and_results_are_the_real_ones(corpus, model):
+    import dataclasses
+
+    from effortnlp import explain
+
+    assert explain._new_driver is explain._new_driver_fast
+    assert explain._new_result is explain._new_result_fast
+    tickets, hits = corpus
+    feats = [featurize(t, h) for t, h in zip(tickets, hits, strict=True)]
+    results = score_batch(model, tickets, hits, feats)
+    assert any(r.drivers for r in results)
+    for r in results:
+        for obj, cls in [(r, EffortResult), *((d, Driver) for d in r.drivers)]:
+            values = [getattr(obj, f.name) for f in dataclasses.fields(cls)]
+            assert type(obj) is cls and obj == cls(*values) and repr(obj) == repr(cls(*values))
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                setattr(obj, dataclasses.fields(cls)[1].name, 1.0)
+    # A fast constructor that does not match its class (a field added, renamed...) is not used.
+    assert explain._checked(lambda name, contribution, value, hits: None, Driver) is Driver
+    assert explain._checked(explain._new_driver_fast, EffortResult) is EffortResult
