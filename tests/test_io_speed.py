@@ -601,3 +601,39 @@ def test_fast_built_drivers_and_results_are_the_real_ones(corpus, model):
     # A fast constructor that does not match its class (a field added, renamed...) is not used.
     assert explain._checked(lambda name, contribution, value, hits: None, Driver) is Driver
     assert explain._checked(explain._new_driver_fast, EffortResult) is EffortResult
+
+
+_SPACES = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2028\u2029\u3000\ufeff\u200bax"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_SPACES), max_size=8))
+def test_blank_line_checks_are_strip(text):
+    # The readers tell blank lines by ``isspace`` (no copy of the line) where they used ``strip``.
+    assert (not text.strip()) == (not text or text.isspace())
+    raw = text.encode("utf-8")
+    assert (not raw.strip()) == (not raw or raw.isspace())
+
+
+_TURN_FIELD = st.one_of(st.none(), st.sampled_from(["", " ", "chat", " Ann ", "2024-01-01T10:00:00Z"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.fixed_dictionaries(
+    {"text": st.one_of(st.none(), st.text(" ab!\n", max_size=5))},
+    optional={"speaker": st.sampled_from(["customer", "Agent (Sam)", "bot", "Sarah", "", None]),
+              "timestamp": _TURN_FIELD, "channel": _TURN_FIELD, "agent_name": _TURN_FIELD,
+              "is_bot": st.sampled_from([True, False, "true", None])}), max_size=8))
+def test_plain_nested_turns_inlined_equal_new_turn(turns):
+    from effortnlp.io import readers
+
+    assert readers._INLINE_NEW_TURN
+    inlined = readers._plain_nested_turns(turns)
+    readers._INLINE_NEW_TURN = False
+    try:
+        called = readers._plain_nested_turns(turns)
+    finally:
+        readers._INLINE_NEW_TURN = True
+    assert inlined is not None and called is not None
+    assert [(t, t.meta, type(t), repr(t)) for t in inlined] == [(t, t.meta, type(t), repr(t)) for t in called]
+    assert all(t.meta is not u.meta for t, u in zip(inlined[1:], inlined, strict=False))  # one dict each
