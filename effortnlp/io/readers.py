@@ -691,13 +691,13 @@ def _index_ticket_from_nested_record(
 ) -> Ticket | None:
     """What the repeat-contact index reads of ``_ticket_from_nested_record``'s ticket, cheaply.
 
-    ``RepeatIndex.build`` reads a ticket's id, its meta and its first turn's
-    timestamp and channel. When every turn is an object (the usual export),
-    the full builder keeps one turn per object, in order, with those two
-    fields from ``_nested_turn``: so this builds the meta the same way and
-    only the first turn (its speaker and text left out), skipping the
-    cleaning and speaker resolution of every other turn, and keeps only the
-    metadata the index reads (``_link_meta``). Anything else goes to the full
+    ``RepeatIndex.build`` reads a ticket's id, a few meta keys and its first
+    turn's timestamp and channel. When every turn is an object (the usual
+    export), the full builder keeps one turn per object, in order, with those
+    two fields from ``_nested_turn``: so this builds only the first turn (its
+    speaker and text left out), skipping the cleaning and speaker resolution
+    of every other turn, and only the meta keys the index reads, with the
+    values the full meta has (``_link_meta``). Anything else goes to the full
     builder.
     """
     turns_value = record.get("turns")
