@@ -259,7 +259,7 @@ class _JsonlParser:
             line = self.decode(raw)
             if lineno == 1:
                 line = line.lstrip("\ufeff")
-            if not line.strip():
+            if not line or line.isspace():  # ``not line.strip()`` without copying the line
                 continue
             try:
                 obj = json_loads(line)
@@ -390,7 +390,7 @@ class _LinesPlan(_Plan):
                 if not lines:
                     start = lineno
                 lines.append(raw)
-                if raw.strip():
+                if raw and not raw.isspace():  # ``raw.strip()`` without copying the line
                     nonblank += 1
                     if nonblank >= size:
                         yield LinesChunk(self.source, start, lines, self.fmt)

@@ -15,6 +15,7 @@ and is in CES points. All the variants of a batch go to the model in one call.
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 from collections.abc import Sequence
 
@@ -92,6 +93,72 @@ def _variant_matrix(feats_list: Sequence[dict[str, float]]) -> tuple[np.ndarray,
 _FEATURES = operator.itemgetter(*FEATURE_NAMES)
 
 
+class _DriverSlots:
+    """``Driver``'s memory layout without its frozen ``__setattr__`` (see ``_new_driver``)."""
+
+    __slots__ = Driver.__slots__
+
+
+class _ResultSlots:
+    """``EffortResult``'s memory layout without its frozen ``__setattr__``."""
+
+    __slots__ = EffortResult.__slots__
+
+
+def _new_driver_fast(name, contribution, value, hits, description) -> Driver:
+    d = _DriverSlots()
+    d.name = name
+    d.contribution = contribution
+    d.value = value
+    d.hits = hits
+    d.description = description
+    d.__class__ = Driver
+    return d  # type: ignore[return-value]
+
+
+def _new_result_fast(
+    ticket_id, ces, band, p_high, counts, drivers, hits, empty, baseline_ces, n_turns
+) -> EffortResult:
+    r = _ResultSlots()
+    r.ticket_id = ticket_id
+    r.ces = ces
+    r.band = band
+    r.p_high = p_high
+    r.counts = counts
+    r.drivers = drivers
+    r.hits = hits
+    r.empty = empty
+    r.baseline_ces = baseline_ces
+    r.n_turns = n_turns
+    r.__class__ = EffortResult
+    return r  # type: ignore[return-value]
+
+
+def _checked(fast, cls):
+    """``fast`` when it builds exactly what ``cls`` builds on this interpreter, else ``cls``
+    (a field added to the class but not to ``fast``, a layout the assignment refuses...)."""
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    if names != fast.__code__.co_varnames[: len(names)] or fast.__code__.co_argcount != len(names):
+        return cls
+    args = tuple(object() for _ in names)
+    try:
+        built = fast(*args)
+        same = type(built) is cls and all(getattr(built, n) is a for n, a in zip(names, args, strict=True))
+        same = same and built == cls(*args)
+    except Exception:  # noqa: BLE001 -- any doubt: the plain constructor
+        return cls
+    return fast if same else cls
+
+
+#: ``Driver(...)`` and ``EffortResult(...)`` with every field given positionally, several
+#: times faster: a frozen dataclass's ``__init__`` sets each field with the slow generic
+#: ``object.__setattr__``, and a batch builds a result and a few drivers per ticket. As
+#: ``schema.new_turn`` does, the fields go into a plain twin with the same slots, which is
+#: then made the real class: the object is an ordinary, equal, frozen ``Driver``/``EffortResult``.
+_new_driver = _checked(_new_driver_fast, Driver)
+_new_result = _checked(_new_result_fast, EffortResult)
+
+
 def score_batch(
     model: EffortModel,
     tickets: Sequence[Ticket],
@@ -135,28 +202,22 @@ def score_batch(
             if g == "agents_involved":
                 evidence = tuple(h for h in hits if h.label == "TRANSFER" and h.source != "rule")
             drivers.append(
-                Driver(
-                    name=g,
-                    contribution=contribution,
-                    value=_group_value(g, feats, counts),
-                    hits=evidence,
-                    description=DESCRIPTIONS.get(g, ""),
-                )
+                _new_driver(g, contribution, _group_value(g, feats, counts), evidence, DESCRIPTIONS.get(g, ""))
             )
         # Most effort first: the most negative contributions lead.
         drivers.sort(key=lambda d: (d.contribution, d.name))
         results.append(
-            EffortResult(
-                ticket_id=ticket.ticket_id,
-                ces=ces,
-                band=band_for(ces),
-                p_high=float(p_l[own]),
-                counts=counts,
-                drivers=tuple(drivers),
-                hits=tuple(hits),
-                empty=ticket.is_empty,
-                baseline_ces=baseline,
-                n_turns=len(ticket.turns),
+            _new_result(
+                ticket.ticket_id,  # ticket_id
+                ces,  # ces
+                band_for(ces),  # band
+                float(p_l[own]),  # p_high
+                counts,  # counts
+                tuple(drivers),  # drivers
+                tuple(hits),  # hits
+                ticket.is_empty,  # empty
+                baseline,  # baseline_ces
+                len(ticket.turns),  # n_turns
             )
         )
         own += 1 + 2 * len(groups)

@@ -477,3 +477,163 @@ def test_index_pass_equals_the_full_read_synthetic(tmp_path):
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     full, light = _index_both_ways(path)
     assert full == light and len(full) > 50
+
+
+# -- the index pass keeps only the metadata the index reads ------------------------------------
+
+
+class _Reads(dict):
+    """A dict that records the keys read from it."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.read: set[str] = set()
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        self.read.add(key)
+        return super().__contains__(key)
+
+
+def test_link_fields_are_every_key_the_index_reads():
+    from effortnlp.io import ticketmeta as tm
+    from effortnlp.io.repeats import RepeatIndex, parse_window
+    from effortnlp.schema import Ticket, Turn
+
+    for meta in ({}, {"requester": {"id": "1"}}, {"customer_id": "", "email": "a@b.c", "phone": "123456"}):
+        reads = _Reads(meta)
+        RepeatIndex.build([Ticket("t", (Turn("customer", "x", None, None),), reads)], parse_window("7d"))
+        assert reads.read <= tm.LINK_FIELDS
+    assert {tm.CHANNEL, tm.REQUESTER, tm.VENDOR, tm.FOLLOWUP_OF, "customer_id", "created_at"} <= tm.LINK_FIELDS
+
+
+_META_KEYS = ["channel", "requester", "vendor", "followup_of", "customer_id", "email", "phone", "created_at",
+              "timestamp", "via_followup_source_id", "ticket_id", "id", "company", "ces", "meta", "turns"]
+_META_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 2_000_000_000), st.floats(allow_nan=True),
+    st.sampled_from(["", " ", "C1", "x@Example.com", "+1 555 0100", "2024-03-01T09:00:00Z", "1709542800",
+                     "chat", "a1", "\ufffd"]),
+    st.lists(st.sampled_from(["a1", "", None, 3]), max_size=3),
+    st.fixed_dictionaries({}, optional={"id": st.sampled_from(["u1", None, ""]),
+                                        "email": st.sampled_from(["x@y.z", None])}),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(_META_KEYS), _META_VALUES, max_size=8),
+    st.dictionaries(st.sampled_from(_META_KEYS), _META_VALUES, max_size=5) | st.none() | st.just("x"),
+    st.sampled_from([None, "ticket_id", "id", "customer_id"]),
+)
+def test_link_meta_equals_the_full_meta_on_the_link_fields(record, inner, id_key):
+    from effortnlp.io import readers
+    from effortnlp.io import ticketmeta as tm
+
+    if inner is not None:
+        record = {**record, "meta": inner}
+    full = readers._record_meta(record, id_key)
+    light = readers._link_meta(record, id_key)
+    assert set(light) <= tm.LINK_FIELDS
+
+    def same(a, b):  # NaN is NaN
+        return a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
+
+    assert all(same(full.get(k), light.get(k)) for k in tm.LINK_FIELDS)
+    assert {k for k in full if k in tm.LINK_FIELDS} == set(light)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(['\\', 'u', 'd', '8', '0', 'D', 'a', 'f', 'x', ' ', '"']), max_size=30))
+def test_surrogate_escape_check_is_the_regex(text):
+    from effortnlp.io.text import _SURROGATE_ESCAPE, has_surrogate_escape
+
+    assert has_surrogate_escape(text) == (_SURROGATE_ESCAPE.search(text) is not None)
+
+
+def test_index_pass_equals_the_full_read_hostile_meta(tmp_path):
+    rows = [
+        {"ticket_id": "h1", "customer_id": "C1", "created_at": "2024-03-01T09:00:00Z", "ces": float("nan"),
+         "turns": [{"speaker": "customer", "text": "hi"}]},
+        {"ticket_id": "h2", "meta": {"customer_id": "C1", "created_at": "2024-03-02T09:00:00Z"},
+         "customer_id": "C1", "turns": [{"speaker": "customer", "text": "again"}]},
+        {"ticket_id": "h3", "meta": {"customer_id": "C1"}, "created_at": float("nan"),
+         "turns": [{"speaker": "customer", "text": "x", "timestamp": "2024-03-02T10:00:00Z"}]},
+        {"ticket_id": "h4", "meta": "not an object", "customer_id": "C1", "channel": float("nan"),
+         "turns": [{"speaker": "customer", "text": "x", "timestamp": "2024-03-02T11:00:00Z", "channel": "web"}]},
+        {"id": "h5", "customer_id": "C\ud800", "created_at": "2024-03-02T12:00:00Z", "turns": []},
+        {"ticket_id": "h6", "customer_id": "C\udfff", "created_at": "2024-03-02T13:00:00Z", "turns": []},
+        {"ticket_id": "h7", "followup_of": ["h1", 2.0, None], "turns": []},
+    ]
+    path = tmp_path / "h.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    full, light = _index_both_ways(path)
+    assert full == light
+    assert full["h2"] and full["h6"] and full["h7"]
+
+
+# -- drivers and results built without the frozen dataclasses' __init__ --------------------------
+
+
+def test_fast_built_drivers_and_results_are_the_real_ones(corpus, model):
+    import dataclasses
+
+    from effortnlp import explain
+
+    assert explain._new_driver is explain._new_driver_fast
+    assert explain._new_result is explain._new_result_fast
+    tickets, hits = corpus
+    feats = [featurize(t, h) for t, h in zip(tickets, hits, strict=True)]
+    results = score_batch(model, tickets, hits, feats)
+    assert any(r.drivers for r in results)
+    for r in results:
+        for obj, cls in [(r, EffortResult), *((d, Driver) for d in r.drivers)]:
+            values = [getattr(obj, f.name) for f in dataclasses.fields(cls)]
+            assert type(obj) is cls and obj == cls(*values) and repr(obj) == repr(cls(*values))
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                setattr(obj, dataclasses.fields(cls)[1].name, 1.0)
+    # A fast constructor that does not match its class (a field added, renamed...) is not used.
+    assert explain._checked(lambda name, contribution, value, hits: None, Driver) is Driver
+    assert explain._checked(explain._new_driver_fast, EffortResult) is EffortResult
+
+
+_SPACES = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2028\u2029\u3000\ufeff\u200bax"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_SPACES), max_size=8))
+def test_blank_line_checks_are_strip(text):
+    # The readers tell blank lines by ``isspace`` (no copy of the line) where they used ``strip``.
+    assert (not text.strip()) == (not text or text.isspace())
+    raw = text.encode("utf-8")
+    assert (not raw.strip()) == (not raw or raw.isspace())
+
+
+_TURN_FIELD = st.one_of(st.none(), st.sampled_from(["", " ", "chat", " Ann ", "2024-01-01T10:00:00Z"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.fixed_dictionaries(
+    {"text": st.one_of(st.none(), st.text(" ab!\n", max_size=5))},
+    optional={"speaker": st.sampled_from(["customer", "Agent (Sam)", "bot", "Sarah", "", None]),
+              "timestamp": _TURN_FIELD, "channel": _TURN_FIELD, "agent_name": _TURN_FIELD,
+              "is_bot": st.sampled_from([True, False, "true", None])}), max_size=8))
+def test_plain_nested_turns_inlined_equal_new_turn(turns):
+    from effortnlp.io import readers
+
+    assert readers._INLINE_NEW_TURN
+    inlined = readers._plain_nested_turns(turns)
+    readers._INLINE_NEW_TURN = False
+    try:
+        called = readers._plain_nested_turns(turns)
+    finally:
+        readers._INLINE_NEW_TURN = True
+    assert inlined is not None and called is not None
+    assert [(t, t.meta, type(t), repr(t)) for t in inlined] == [(t, t.meta, type(t), repr(t)) for t in called]
+    assert all(t.meta is not u.meta for t, u in zip(inlined[1:], inlined, strict=False))  # one dict each

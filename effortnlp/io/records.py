@@ -275,7 +275,7 @@ def _iter_jsonl(src: Source, on_error: ErrorHandler) -> Iterator[Record]:
             line = decode(raw)
             if lineno == 1:
                 line = line.lstrip("\ufeff")
-            if not line.strip():
+            if not line or line.isspace():  # ``not line.strip()`` without copying the line
                 continue
             try:
                 obj = json_loads(line)

@@ -96,7 +96,7 @@ def json_loads(text: str) -> Any:
     to write, so it becomes the replacement character, like an undecodable byte.
     """
     obj = json.loads(text)
-    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+    if has_surrogate_escape(text):
         obj = mend_surrogates(obj)
     return obj
 
@@ -113,4 +113,7 @@ def mend_surrogates(value: Any) -> Any:
 
 
 def has_surrogate_escape(text: str) -> bool:
-    return "\\u" in text and _SURROGATE_ESCAPE.search(text) is not None
+    # ``"\\" in`` first: a one-character search runs as ``memchr``, several times
+    # faster than the two-character one, so a line with no escape at all (no
+    # quote, newline or non-ASCII escaped) is passed over at once.
+    return "\\" in text and "\\u" in text and _SURROGATE_ESCAPE.search(text) is not None

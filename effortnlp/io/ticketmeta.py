@@ -63,6 +63,12 @@ _EMAIL_FIELDS = ("requester_email", "customer_email", "email", "from_email")
 _PHONE_FIELDS = ("requester_phone", "customer_phone", "phone")
 _CREATED_FIELDS = ("created_at", "createdDate", "CreatedDate", "opened_at", "date", "timestamp")
 _FOLLOWUP_FIELDS = ("via_followup_source_id", "followup_of", "follow_up_of")
+#: Every key ``requester_keys``, ``created_at`` and ``followup_ids`` read (and ``channel``):
+#: the repeat-contact index pass keeps only these of a ticket's metadata.
+LINK_FIELDS: frozenset[str] = frozenset(
+    (CHANNEL, REQUESTER, VENDOR, FOLLOWUP_OF)
+    + _ID_FIELDS + _EMAIL_FIELDS + _PHONE_FIELDS + _CREATED_FIELDS + _FOLLOWUP_FIELDS
+)
 
 
 def requester(
